@@ -1,0 +1,200 @@
+//! The seam between the loss drivers (`loss/`, written once) and the kernels that touch
+//! the data: the scalar reference kernels (`scalar/kernels.rs`) and the SIMD kernels
+//! (`simd/`). A loss driver validates, walks the positions in tiles of [`TILE`], asks an
+//! [`Engine`] for per-position statistics, turns them into losses and gradient
+//! coefficients with a few scalar operations per position, and asks the engine to write
+//! the gradient. Everything per element happens in an engine.
+
+use crate::{Element, Layout, Real};
+
+/// Positions per engine call.
+pub(crate) const TILE: usize = 16;
+/// Elements per engine call for the element-wise (binary) losses.
+pub(crate) const BLOCK: usize = 1024;
+/// "No target" in a tile's target list.
+pub(crate) const NO_TARGET: usize = usize::MAX;
+
+/// One position's softmax statistics, over its (soft-capped) logits `x'`:
+/// `max`, `sum = Σ exp(x' - max)`, `xt = x'[t]` (0 without a target) and
+/// `sx = Σ_c w_c (x'_c - max)` (`w = 1` without weights; 0 unless asked for).
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct Stats<R> {
+    pub max: R,
+    pub sum: R,
+    pub xt: R,
+    pub sx: R,
+}
+
+/// Gradient coefficients of one position: with `lp_j = (x'_j - max) - lse_rel` and
+/// `p_j = exp(lp_j)`, the gradient is
+/// `chain_j * (a*p_j - c*w_j - [j == t]*k)`, the target slot evaluated as
+/// `a*expm1(lp_t) + (a - k) - c*w_t` so that `p_t -> 1` loses nothing.
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct Coef<R> {
+    pub max: R,
+    pub lse_rel: R,
+    pub a: R,
+    pub c: R,
+    pub k: R,
+    pub t: usize,
+}
+
+/// Soft-target statistics: `max`, `sum` as in [`Stats`], `swt = Σ w_c t'_c` and
+/// `swtx = Σ w_c t'_c (x_c - max)`, with `t'_c = t_c (1 - eps) + eps / C`.
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct SoftStats<R> {
+    pub max: R,
+    pub sum: R,
+    pub swt: R,
+    pub swtx: R,
+}
+
+/// Soft-target gradient coefficients: `grad_j = a*p_j - s*w_j*t'_j`.
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct SoftCoef<R> {
+    pub max: R,
+    pub lse_rel: R,
+    pub a: R,
+    pub s: R,
+}
+
+/// Which element-wise loss.
+#[derive(Copy, Clone, Debug)]
+pub(crate) enum Binary<R> {
+    /// `binary_cross_entropy` on probabilities.
+    Bce,
+    /// `binary_cross_entropy_with_logits`.
+    BceLogits,
+    /// torchvision's `sigmoid_focal_loss`.
+    SigmoidFocal { alpha: R, gamma: R },
+}
+
+/// Where a gradient goes: a caller's buffer beside the input, or over the input itself.
+pub(crate) enum GradDst<'a, T, R> {
+    Buffer { x: &'a [T], grad: &'a mut [R] },
+    InPlace(&'a mut [T]),
+}
+
+impl<T: Element, R: Real> GradDst<'_, T, R> {
+    /// The input.
+    #[inline]
+    pub(crate) fn input(&self) -> &[T] {
+        match self {
+            GradDst::Buffer { x, .. } => x,
+            GradDst::InPlace(x) => x,
+        }
+    }
+}
+
+/// The per-element work of every loss; see the module docs.
+pub(crate) trait Engine<R: Real> {
+    /// Statistics of positions `p0 .. p0 + out.len()`; `tgt[q]` is the target class of
+    /// position `p0 + q` or [`NO_TARGET`].
+    #[allow(clippy::too_many_arguments)]
+    fn class_stats<T: Element>(
+        x: &[T],
+        lay: Layout,
+        p0: usize,
+        tgt: &[usize],
+        cap: Option<R>,
+        w: Option<&[f32]>,
+        want_sx: bool,
+        out: &mut [Stats<R>],
+    );
+
+    /// Writes the gradient rows of positions `p0 .. p0 + coef.len()`.
+    fn class_grad<T: Element>(
+        dst: &mut GradDst<'_, T, R>,
+        lay: Layout,
+        p0: usize,
+        coef: &[Coef<R>],
+        cap: Option<R>,
+        w: Option<&[f32]>,
+    );
+
+    /// Soft-target statistics of positions `p0 .. p0 + out.len()`.
+    #[allow(clippy::too_many_arguments)]
+    fn soft_stats<T: Element, U: Element>(
+        x: &[T],
+        t: &[U],
+        lay: Layout,
+        p0: usize,
+        eps: R,
+        w: Option<&[f32]>,
+        out: &mut [SoftStats<R>],
+    );
+
+    /// Writes the soft-target gradient rows of positions `p0 .. p0 + coef.len()`.
+    fn soft_grad<T: Element, U: Element>(
+        dst: &mut GradDst<'_, T, R>,
+        t: &[U],
+        lay: Layout,
+        p0: usize,
+        coef: &[SoftCoef<R>],
+        eps: R,
+        w: Option<&[f32]>,
+    );
+
+    /// Writes log-softmax (`log = true`) or softmax of positions `p0 .. p0 + st.len()`.
+    fn normalize<T: Element>(
+        x: &[T],
+        lay: Layout,
+        p0: usize,
+        st: &[Stats<R>],
+        log: bool,
+        out: &mut [R],
+    );
+
+    /// Element-wise loss over `x`, `y` (elements `i0 ..` of the whole input, for weight
+    /// broadcasting): returns the sum of the (weighted) losses, writes them into `per`
+    /// and `scale * d loss / d x` into `grad` when given.
+    #[allow(clippy::too_many_arguments)]
+    fn binary<T: Element>(
+        kind: Binary<R>,
+        x: &[T],
+        y: &[T],
+        i0: usize,
+        w: Option<&[f32]>,
+        pw: Option<&[f32]>,
+        per: Option<&mut [R]>,
+        grad: Option<(&mut [R], R)>,
+    ) -> R;
+
+    /// Index of the first value outside `[0, 1]` (NaN included).
+    fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize>;
+}
+
+/// A compensated (Neumaier) running sum, for reductions over many positions.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Acc<R> {
+    sum: R,
+    comp: R,
+}
+
+impl<R: Real> Acc<R> {
+    pub(crate) fn new() -> Self {
+        Self {
+            sum: R::zero(),
+            comp: R::zero(),
+        }
+    }
+    #[inline]
+    pub(crate) fn add(&mut self, v: R) {
+        let t = self.sum + v;
+        if t.is_finite() {
+            if self.sum.abs() >= v.abs() {
+                self.comp = self.comp + ((self.sum - t) + v);
+            } else {
+                self.comp = self.comp + ((v - t) + self.sum);
+            }
+        }
+        self.sum = t;
+    }
+    pub(crate) fn get(&self) -> R {
+        if self.sum.is_finite() {
+            self.sum + self.comp
+        } else {
+            self.sum
+        }
+    }
+}

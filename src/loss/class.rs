@@ -1,0 +1,234 @@
+//! The driver of every class-index loss that needs a softmax: `cross_entropy` (weights,
+//! ignore_index, label smoothing, z-loss, soft-capping) and `softmax_focal_loss`.
+
+use super::{Io, check_len, check_nonneg, check_smoothing, check_softcap, check_weight};
+use crate::engine::{Acc, Coef, Engine, NO_TARGET, Stats, TILE};
+use crate::{
+    ClassIndex, CrossEntropyOptions, Element, Error, Layout, Real, Reduction, SoftmaxFocalOptions,
+};
+
+/// Which class-index softmax loss.
+#[derive(Copy, Clone, Debug)]
+pub(crate) enum Kind<R> {
+    Ce { eps: R, z: R, cap: Option<R> },
+    Focal { gamma: R },
+}
+
+/// A validated class-index loss call.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Spec<'a, R> {
+    pub kind: Kind<R>,
+    pub weight: Option<&'a [f32]>,
+    pub ignore: i64,
+    pub reduction: Reduction,
+}
+
+impl<'a, R: Real> Spec<'a, R> {
+    pub(crate) fn ce(o: &CrossEntropyOptions<'a>) -> Result<Self, Error> {
+        check_smoothing(o.label_smoothing)?;
+        check_nonneg("z_loss", o.z_loss)?;
+        check_softcap(o.softcap)?;
+        Ok(Self {
+            kind: Kind::Ce {
+                eps: R::from_f32(o.label_smoothing),
+                z: R::from_f32(o.z_loss),
+                cap: o.softcap.map(R::from_f32),
+            },
+            weight: o.weight,
+            ignore: o.ignore_index,
+            reduction: o.reduction,
+        })
+    }
+
+    pub(crate) fn focal(o: &SoftmaxFocalOptions<'a>) -> Result<Self, Error> {
+        check_nonneg("gamma", o.gamma)?;
+        Ok(Self {
+            kind: Kind::Focal {
+                gamma: R::from_f32(o.gamma),
+            },
+            weight: o.weight,
+            ignore: o.ignore_index,
+            reduction: o.reduction,
+        })
+    }
+}
+
+/// Range-checks the targets and returns, per the layout, the mean's denominators:
+/// `W = Σ w[y]` and `K` = the count of positions that are not ignored.
+pub(crate) fn scan_targets<R: Real, I: ClassIndex>(
+    targets: &[I],
+    classes: usize,
+    ignore: i64,
+    weight: Option<&[f32]>,
+) -> Result<(R, usize), Error> {
+    let mut w_sum = Acc::new();
+    let mut count = 0usize;
+    for (position, &t) in targets.iter().enumerate() {
+        let t = t.to_i64();
+        if t == ignore {
+            continue;
+        }
+        let Some(c) = usize::try_from(t).ok().filter(|&c| c < classes) else {
+            return Err(Error::TargetOutOfRange {
+                position,
+                target: t,
+                classes,
+            });
+        };
+        count += 1;
+        w_sum.add(weight.map_or(R::one(), |w| R::from_f32(w[c])));
+    }
+    Ok((w_sum.get(), count))
+}
+
+/// The class index of a target already range-checked by [`scan_targets`], or `NO_TARGET`.
+#[inline]
+pub(crate) fn target_of<I: ClassIndex>(t: I, ignore: i64) -> usize {
+    let t = t.to_i64();
+    if t == ignore {
+        NO_TARGET
+    } else {
+        usize::try_from(t).unwrap_or(NO_TARGET)
+    }
+}
+
+/// The common driver; see the module docs. Returns the reduced loss.
+pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
+    mut io: Io<'_, T, R>,
+    lay: Layout,
+    targets: &[I],
+    spec: Spec<'_, R>,
+    mut per: Option<&mut [R]>,
+) -> Result<R, Error> {
+    let positions = lay.positions()?;
+    let len = lay.len()?;
+    let classes = lay.classes();
+    check_len("logits", len, io.input().len())?;
+    check_len("targets", positions, targets.len())?;
+    check_weight(spec.weight, classes)?;
+    if let Some(p) = per.as_deref() {
+        check_len("out", positions, p.len())?;
+    }
+    if let Some(g) = io.grad_len() {
+        check_len("grad", len, g)?;
+    }
+    let (w_total, counted) = scan_targets::<R, I>(targets, classes, spec.ignore, spec.weight)?;
+
+    let (eps, z, cap, gamma) = match spec.kind {
+        Kind::Ce { eps, z, cap } => (eps, z, cap, R::zero()),
+        Kind::Focal { gamma } => (R::zero(), R::zero(), None, gamma),
+    };
+    let focal = matches!(spec.kind, Kind::Focal { .. });
+    let smoothing = eps > R::zero();
+    let zl = z > R::zero();
+    let c_r = R::from_usize(classes);
+    let w_all = spec.weight.map_or(c_r, |w| {
+        let mut a = Acc::new();
+        w.iter().for_each(|&v| a.add(R::from_f32(v)));
+        a.get()
+    });
+    let (s_ce, s_z) = match spec.reduction {
+        Reduction::Mean => (R::one() / w_total, R::one() / R::from_usize(counted)),
+        Reduction::Sum => (R::one(), R::one()),
+    };
+
+    let mut ce_acc = Acc::new();
+    let mut z_acc = Acc::new();
+    let mut tgt = [NO_TARGET; TILE];
+    let mut st = [Stats::<R>::default(); TILE];
+    let mut coef = [Coef::<R>::default(); TILE];
+    let mut p0 = 0;
+    while p0 < positions {
+        let k = TILE.min(positions - p0);
+        for q in 0..k {
+            tgt[q] = target_of(targets[p0 + q], spec.ignore);
+        }
+        E::class_stats(
+            io.input(),
+            lay,
+            p0,
+            &tgt[..k],
+            cap,
+            spec.weight,
+            smoothing,
+            &mut st[..k],
+        );
+        for q in 0..k {
+            let s = st[q];
+            let t = tgt[q];
+            let lse_rel = s.sum.ln();
+            coef[q] = Coef {
+                max: s.max,
+                lse_rel,
+                a: R::zero(),
+                c: R::zero(),
+                k: R::zero(),
+                t,
+            };
+            if t == NO_TARGET {
+                if let Some(p) = per.as_deref_mut() {
+                    p[p0 + q] = R::zero();
+                }
+                continue;
+            }
+            let wy = spec.weight.map_or(R::one(), |w| R::from_f32(w[t]));
+            let lp_t = (s.xt - s.max) - lse_rel;
+            let (loss, a, c, kk) = if focal {
+                let om = -lp_t.expm1(); // 1 - p_t
+                let md = om.powf(gamma);
+                let mut df = -md;
+                if gamma > R::zero() && om > R::zero() {
+                    df = df + gamma * om.powf(gamma - R::one()) * lp_t.exp() * lp_t;
+                }
+                let a = -(s_ce * wy) * df;
+                (-wy * md * lp_t, a, R::zero(), a)
+            } else {
+                let mut loss = -wy * lp_t;
+                let mut a = s_ce * wy;
+                let mut c = R::zero();
+                let mut kk = a;
+                if smoothing {
+                    let one_m = R::one() - eps;
+                    let smooth = -s.sx + w_all * lse_rel;
+                    loss = one_m * loss + eps / c_r * smooth;
+                    kk = s_ce * (one_m * wy);
+                    c = s_ce * (eps / c_r);
+                    a = kk + c * w_all;
+                }
+                (loss, a, c, kk)
+            };
+            ce_acc.add(loss);
+            let mut a = a;
+            let mut pos_loss = loss;
+            if zl {
+                let lse = s.max + lse_rel;
+                z_acc.add(lse * lse);
+                pos_loss = pos_loss + z * lse * lse;
+                a = a + s_z * (z + z) * lse;
+            }
+            if let Some(p) = per.as_deref_mut() {
+                p[p0 + q] = pos_loss;
+            }
+            coef[q].a = a;
+            coef[q].c = c;
+            coef[q].k = kk;
+        }
+        if let Io::Grad(g) = &mut io {
+            E::class_grad(g, lay, p0, &coef[..k], cap, spec.weight);
+        }
+        p0 += k;
+    }
+    let ce = ce_acc.get();
+    let zt = if zl { z * z_acc.get() } else { R::zero() };
+    Ok(match spec.reduction {
+        Reduction::Mean => {
+            ce / w_total
+                + if zl {
+                    zt / R::from_usize(counted)
+                } else {
+                    R::zero()
+                }
+        }
+        Reduction::Sum => ce + zt,
+    })
+}

@@ -1,0 +1,92 @@
+//! Drivers of the primitives: per-position log-sum-exp, log-softmax, softmax, gather.
+
+use super::check_len;
+use super::class::{scan_targets, target_of};
+use crate::element::real;
+use crate::engine::{Engine, NO_TARGET, Stats, TILE};
+use crate::{ClassIndex, Element, Error, Layout, Real};
+
+/// What to write per position or per element.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    Lse,
+    LogSoftmax,
+    Softmax,
+}
+
+/// Writes `op` of every position of `x` into `out`.
+pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
+    x: &[T],
+    lay: Layout,
+    op: Op,
+    out: &mut [R],
+) -> Result<(), Error> {
+    let positions = lay.positions()?;
+    let len = lay.len()?;
+    check_len("logits", len, x.len())?;
+    check_len(
+        "out",
+        if op == Op::Lse { positions } else { len },
+        out.len(),
+    )?;
+    let tgt = [NO_TARGET; TILE];
+    let mut st = [Stats::<R>::default(); TILE];
+    let mut p0 = 0;
+    while p0 < positions {
+        let k = TILE.min(positions - p0);
+        E::class_stats(x, lay, p0, &tgt[..k], None, None, false, &mut st[..k]);
+        match op {
+            Op::Lse => {
+                for q in 0..k {
+                    out[p0 + q] = st[q].max + st[q].sum.ln();
+                }
+            }
+            Op::LogSoftmax | Op::Softmax => {
+                E::normalize(x, lay, p0, &st[..k], op == Op::LogSoftmax, out);
+            }
+        }
+        p0 += k;
+    }
+    Ok(())
+}
+
+/// Log-sum-exp of one row.
+pub(crate) fn lse_row<E: Engine<R>, R: Real, T: Element>(row: &[T]) -> R {
+    let mut st = [Stats::<R>::default(); 1];
+    E::class_stats(
+        row,
+        Layout::rows(1, row.len()),
+        0,
+        &[NO_TARGET],
+        None,
+        None,
+        false,
+        &mut st,
+    );
+    st[0].max + st[0].sum.ln()
+}
+
+/// Writes `x[n, y_n]` per position (0 at ignored positions).
+pub(crate) fn gather<R: Real, T: Element, I: ClassIndex>(
+    x: &[T],
+    lay: Layout,
+    targets: &[I],
+    ignore: i64,
+    out: &mut [R],
+) -> Result<(), Error> {
+    let positions = lay.positions()?;
+    check_len("logits", lay.len()?, x.len())?;
+    check_len("targets", positions, targets.len())?;
+    check_len("out", positions, out.len())?;
+    scan_targets::<R, I>(targets, lay.classes(), ignore, None)?;
+    for (p, (&t, o)) in targets.iter().zip(out.iter_mut()).enumerate() {
+        let t = target_of(t, ignore);
+        *o = if t == NO_TARGET {
+            R::zero()
+        } else {
+            let (base, stride) = lay.row(p);
+            real::<R, T>(x[base + t * stride])
+        };
+    }
+    Ok(())
+}
