@@ -6,8 +6,8 @@ use crate::loss::primitives::Op;
 use crate::loss::{Io, binary, class, nll, primitives, probs};
 use crate::simd::Simd;
 use crate::{
-    BceOptions, BceWithLogitsOptions, ClassIndex, CrossEntropyOptions, Element, Error, Layout,
-    NllOptions, ProbsOptions, SigmoidFocalOptions, SoftmaxFocalOptions,
+    BceOptions, BceWithLogitsOptions, ClassIndex, CrossEntropyOptions, Element, Error, Layout, NllOptions,
+    ProbsOptions, SigmoidFocalOptions, SoftmaxFocalOptions,
 };
 
 /// Cross-entropy of logits against class-index targets, reduced by `opts.reduction`.
@@ -52,13 +52,7 @@ pub fn cross_entropy<T: Element, I: ClassIndex>(
     targets: &[I],
     opts: &CrossEntropyOptions<'_>,
 ) -> Result<f32, Error> {
-    class::run::<Simd, f32, T, I>(
-        Io::Fwd(logits),
-        layout,
-        targets,
-        class::Spec::ce(opts)?,
-        None,
-    )
+    class::run::<Simd, f32, T, I>(Io::Fwd(logits), layout, targets, class::Spec::ce(opts)?, None)
 }
 
 /// Per-position cross-entropy (PyTorch's `reduction="none"`) into `out`, one loss per
@@ -339,21 +333,8 @@ pub fn nll_loss_with_grad<T: Element, I: ClassIndex>(
 /// assert!((loss - 0.4380072).abs() < 1e-6);
 /// # Ok::<(), xent::Error>(())
 /// ```
-pub fn binary_cross_entropy<T: Element>(
-    p: &[T],
-    y: &[T],
-    opts: &BceOptions<'_>,
-) -> Result<f32, Error> {
-    binary::run::<Simd, f32, T>(
-        Binary::Bce,
-        p,
-        y,
-        opts.weight,
-        None,
-        opts.reduction,
-        None,
-        None,
-    )
+pub fn binary_cross_entropy<T: Element>(p: &[T], y: &[T], opts: &BceOptions<'_>) -> Result<f32, Error> {
+    binary::run::<Simd, f32, T>(Binary::Bce, p, y, opts.weight, None, opts.reduction, None, None)
 }
 
 /// Per-element [`binary_cross_entropy`] into `out`; `opts.reduction` is not used.
@@ -377,17 +358,8 @@ pub fn binary_cross_entropy_per_position<T: Element>(
     opts: &BceOptions<'_>,
     out: &mut [f32],
 ) -> Result<(), Error> {
-    binary::run::<Simd, f32, T>(
-        Binary::Bce,
-        p,
-        y,
-        opts.weight,
-        None,
-        opts.reduction,
-        Some(out),
-        None,
-    )
-    .map(drop)
+    binary::run::<Simd, f32, T>(Binary::Bce, p, y, opts.weight, None, opts.reduction, Some(out), None)
+        .map(drop)
 }
 
 /// [`binary_cross_entropy`] and its gradient `w * (p - y) / max((1-p)*p, 1e-12)` (scaled
@@ -413,16 +385,7 @@ pub fn binary_cross_entropy_with_grad<T: Element>(
     opts: &BceOptions<'_>,
     grad: &mut [f32],
 ) -> Result<f32, Error> {
-    binary::run::<Simd, f32, T>(
-        Binary::Bce,
-        p,
-        y,
-        opts.weight,
-        None,
-        opts.reduction,
-        None,
-        Some(grad),
-    )
+    binary::run::<Simd, f32, T>(Binary::Bce, p, y, opts.weight, None, opts.reduction, None, Some(grad))
 }
 
 /// Binary cross-entropy on logits:
@@ -477,17 +440,7 @@ pub fn binary_cross_entropy_with_logits_per_position<T: Element>(
     out: &mut [f32],
 ) -> Result<(), Error> {
     let (w, pw) = (opts.weight, opts.pos_weight);
-    binary::run::<Simd, f32, T>(
-        Binary::BceLogits,
-        x,
-        y,
-        w,
-        pw,
-        opts.reduction,
-        Some(out),
-        None,
-    )
-    .map(drop)
+    binary::run::<Simd, f32, T>(Binary::BceLogits, x, y, w, pw, opts.reduction, Some(out), None).map(drop)
 }
 
 /// [`binary_cross_entropy_with_logits`] and its gradient
@@ -514,16 +467,7 @@ pub fn binary_cross_entropy_with_logits_with_grad<T: Element>(
     grad: &mut [f32],
 ) -> Result<f32, Error> {
     let (w, pw) = (opts.weight, opts.pos_weight);
-    binary::run::<Simd, f32, T>(
-        Binary::BceLogits,
-        x,
-        y,
-        w,
-        pw,
-        opts.reduction,
-        None,
-        Some(grad),
-    )
+    binary::run::<Simd, f32, T>(Binary::BceLogits, x, y, w, pw, opts.reduction, None, Some(grad))
 }
 
 /// torchvision's sigmoid focal loss: `ce * (1 - p_t)^gamma`, times
@@ -544,11 +488,7 @@ pub fn binary_cross_entropy_with_logits_with_grad<T: Element>(
 /// assert!((loss - core::f32::consts::LN_2).abs() < 1e-6);
 /// # Ok::<(), xent::Error>(())
 /// ```
-pub fn sigmoid_focal_loss<T: Element>(
-    x: &[T],
-    y: &[T],
-    opts: &SigmoidFocalOptions,
-) -> Result<f32, Error> {
+pub fn sigmoid_focal_loss<T: Element>(x: &[T], y: &[T], opts: &SigmoidFocalOptions) -> Result<f32, Error> {
     let kind = binary::focal(opts.alpha, opts.gamma)?;
     binary::run::<Simd, f32, T>(kind, x, y, None, None, opts.reduction, None, None)
 }
@@ -628,13 +568,7 @@ pub fn softmax_focal_loss<T: Element, I: ClassIndex>(
     targets: &[I],
     opts: &SoftmaxFocalOptions<'_>,
 ) -> Result<f32, Error> {
-    class::run::<Simd, f32, T, I>(
-        Io::Fwd(logits),
-        layout,
-        targets,
-        class::Spec::focal(opts)?,
-        None,
-    )
+    class::run::<Simd, f32, T, I>(Io::Fwd(logits), layout, targets, class::Spec::focal(opts)?, None)
 }
 
 /// Per-position [`softmax_focal_loss`] into `out`.
@@ -722,11 +656,7 @@ pub fn log_sum_exp<T: Element>(row: &[T]) -> f32 {
 /// assert!((out[1] - (5.0 + core::f32::consts::LN_2)).abs() < 1e-6);
 /// # Ok::<(), xent::Error>(())
 /// ```
-pub fn log_sum_exp_into<T: Element>(
-    logits: &[T],
-    layout: Layout,
-    out: &mut [f32],
-) -> Result<(), Error> {
+pub fn log_sum_exp_into<T: Element>(logits: &[T], layout: Layout, out: &mut [f32]) -> Result<(), Error> {
     primitives::run::<Simd, f32, T>(logits, layout, Op::Lse, out)
 }
 
@@ -746,11 +676,7 @@ pub fn log_sum_exp_into<T: Element>(
 /// assert!((out[2] - -0.40760596).abs() < 1e-6);
 /// # Ok::<(), xent::Error>(())
 /// ```
-pub fn log_softmax_into<T: Element>(
-    logits: &[T],
-    layout: Layout,
-    out: &mut [f32],
-) -> Result<(), Error> {
+pub fn log_softmax_into<T: Element>(logits: &[T], layout: Layout, out: &mut [f32]) -> Result<(), Error> {
     primitives::run::<Simd, f32, T>(logits, layout, Op::LogSoftmax, out)
 }
 
@@ -769,11 +695,7 @@ pub fn log_softmax_into<T: Element>(
 /// assert_eq!(out, [0.5, 0.5]);
 /// # Ok::<(), xent::Error>(())
 /// ```
-pub fn softmax_into<T: Element>(
-    logits: &[T],
-    layout: Layout,
-    out: &mut [f32],
-) -> Result<(), Error> {
+pub fn softmax_into<T: Element>(logits: &[T], layout: Layout, out: &mut [f32]) -> Result<(), Error> {
     primitives::run::<Simd, f32, T>(logits, layout, Op::Softmax, out)
 }
 
@@ -802,4 +724,62 @@ pub fn gather<T: Element, I: ClassIndex>(
     out: &mut [f32],
 ) -> Result<(), Error> {
     primitives::gather::<f32, T, I>(logits, layout, targets, ignore_index, out)
+}
+
+/// One position's evaluation: its cross-entropy loss and the rank of its target.
+///
+/// `above` counts the classes whose logit is strictly greater than the target's, so the
+/// prediction is top-k correct exactly when `above < k` (ties count in the target's
+/// favour; a NaN logit is never above).
+///
+/// ```
+/// let s = xent::Score { loss: 0.1, above: 0, counted: true };
+/// assert!(s.top_k(1) && s.top_k(5));
+/// ```
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+pub struct Score {
+    /// `lse - x[target]` (0 at an ignored position).
+    pub loss: f32,
+    /// How many logits exceed the target's.
+    pub above: usize,
+    /// False at an ignored position.
+    pub counted: bool,
+}
+
+impl Score {
+    /// Whether the target is among the `k` largest logits (false when not counted).
+    #[must_use]
+    pub const fn top_k(&self, k: usize) -> bool {
+        self.counted && self.above < k
+    }
+}
+
+/// The evaluation pass: per position, the cross-entropy loss and the rank of the target
+/// (see [`Score`]), computed in the **same read pass** as the log-sum-exp, so any top-k
+/// accuracy costs one compare per logit and no second pass. No weights, smoothing or
+/// reduction: an evaluation loop sums what it needs.
+///
+/// # Errors
+///
+/// As [`gather`].
+///
+/// # Examples
+///
+/// ```
+/// use xent::{score_into, Layout, Score};
+/// let x = [1.0_f32, 3.0, 2.0, 0.0, 0.0, 5.0];
+/// let mut out = [Score::default(); 2];
+/// score_into(&x, Layout::rows(2, 3), &[2_i64, 2], -100, &mut out)?;
+/// assert_eq!((out[0].above, out[1].above), (1, 0));
+/// assert!(!out[0].top_k(1) && out[0].top_k(2));
+/// # Ok::<(), xent::Error>(())
+/// ```
+pub fn score_into<T: Element, I: ClassIndex>(
+    logits: &[T],
+    layout: Layout,
+    targets: &[I],
+    ignore_index: i64,
+    out: &mut [Score],
+) -> Result<(), Error> {
+    primitives::score::<Simd, f32, T, I>(logits, layout, targets, ignore_index, out)
 }

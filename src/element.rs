@@ -34,9 +34,7 @@ mod sealed {
 /// f16::load_block(&[f16::ONE, f16::NEG_ONE], &mut out);
 /// assert_eq!(out, [1.0, -1.0]);
 /// ```
-pub trait Element:
-    Copy + Default + PartialEq + Debug + Send + Sync + 'static + sealed::Sealed
-{
+pub trait Element: Copy + Default + PartialEq + Debug + Send + Sync + 'static + sealed::Sealed {
     /// PyTorch-style dtype name: `"f32"`, `"f16"` or `"bf16"`.
     const DTYPE: &'static str;
     /// Widens to f32 (exact).
@@ -147,9 +145,7 @@ impl ClassIndex for u8 {
 /// assert_eq!(<f64 as Real>::from_f32(0.5), 0.5);
 /// assert_eq!(<f32 as Real>::from_usize(3), 3.0);
 /// ```
-pub trait Real:
-    num_traits::Float + Default + Debug + Send + Sync + 'static + sealed::Sealed
-{
+pub trait Real: num_traits::Float + Default + Debug + Send + Sync + 'static + sealed::Sealed {
     /// Converts an f32 (exact for both types).
     fn from_f32(v: f32) -> Self;
     /// Converts a count, rounding like an `as` cast.

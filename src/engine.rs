@@ -16,13 +16,25 @@ pub(crate) const NO_TARGET: usize = usize::MAX;
 
 /// One position's softmax statistics, over its (soft-capped) logits `x'`:
 /// `max`, `sum = Σ exp(x' - max)`, `xt = x'[t]` (0 without a target) and
-/// `sx = Σ_c w_c (x'_c - max)` (`w = 1` without weights; 0 unless asked for).
+/// `sx = Σ_c w_c (x'_c - max)` (`w = 1` without weights; 0 unless asked for) and
+/// `above`, the number of classes whose logit is greater than the target's (0 unless asked
+/// for, or without a target).
 #[derive(Copy, Clone, Debug, Default)]
 pub(crate) struct Stats<R> {
     pub max: R,
     pub sum: R,
     pub xt: R,
     pub sx: R,
+    pub above: usize,
+}
+
+/// Which optional statistics a `class_stats` call computes.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Want {
+    /// `Stats::sx` (label smoothing).
+    pub sx: bool,
+    /// `Stats::above` (evaluation ranks).
+    pub rank: bool,
 }
 
 /// Gradient coefficients of one position: with `lp_j = (x'_j - max) - lse_rel` and
@@ -98,7 +110,7 @@ pub(crate) trait Engine<R: Real> {
         tgt: &[usize],
         cap: Option<R>,
         w: Option<&[f32]>,
-        want_sx: bool,
+        want: Want,
         out: &mut [Stats<R>],
     );
 
@@ -136,14 +148,7 @@ pub(crate) trait Engine<R: Real> {
     );
 
     /// Writes log-softmax (`log = true`) or softmax of positions `p0 .. p0 + st.len()`.
-    fn normalize<T: Element>(
-        x: &[T],
-        lay: Layout,
-        p0: usize,
-        st: &[Stats<R>],
-        log: bool,
-        out: &mut [R],
-    );
+    fn normalize<T: Element>(x: &[T], lay: Layout, p0: usize, st: &[Stats<R>], log: bool, out: &mut [R]);
 
     /// Element-wise loss over `x`, `y` (elements `i0 ..` of the whole input, for weight
     /// broadcasting): returns the sum of the (weighted) losses, writes them into `per`
@@ -173,10 +178,7 @@ pub(crate) struct Acc<R> {
 
 impl<R: Real> Acc<R> {
     pub(crate) fn new() -> Self {
-        Self {
-            sum: R::zero(),
-            comp: R::zero(),
-        }
+        Self { sum: R::zero(), comp: R::zero() }
     }
     #[inline]
     pub(crate) fn add(&mut self, v: R) {
@@ -191,10 +193,6 @@ impl<R: Real> Acc<R> {
         self.sum = t;
     }
     pub(crate) fn get(&self) -> R {
-        if self.sum.is_finite() {
-            self.sum + self.comp
-        } else {
-            self.sum
-        }
+        if self.sum.is_finite() { self.sum + self.comp } else { self.sum }
     }
 }

@@ -65,30 +65,14 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Error::LengthMismatch {
-                what,
-                expected,
-                found,
-            } => {
+            Error::LengthMismatch { what, expected, found } => {
                 write!(f, "{what} has length {found}, expected {expected}")
             }
-            Error::TargetOutOfRange {
-                position,
-                target,
-                classes,
-            } => write!(
-                f,
-                "target {target} at position {position} is out of range for {classes} classes"
-            ),
-            Error::ValueOutOfRange {
-                what,
-                position,
-                value,
-            } => {
-                write!(
-                    f,
-                    "{what} value {value} at position {position} is outside [0, 1]"
-                )
+            Error::TargetOutOfRange { position, target, classes } => {
+                write!(f, "target {target} at position {position} is out of range for {classes} classes")
+            }
+            Error::ValueOutOfRange { what, position, value } => {
+                write!(f, "{what} value {value} at position {position} is outside [0, 1]")
             }
             Error::InvalidOption { what, value } => write!(f, "invalid option {what} = {value}"),
             Error::SizeOverflow => f.write_str("layout size overflows usize"),

@@ -45,11 +45,7 @@ impl Layout {
     /// ```
     #[must_use]
     pub const fn unbatched(classes: usize) -> Self {
-        Self {
-            outer: 1,
-            classes,
-            inner: 1,
-        }
+        Self { outer: 1, classes, inner: 1 }
     }
 
     /// An `(N, C)` problem: `n` contiguous rows of `classes` logits.
@@ -59,11 +55,7 @@ impl Layout {
     /// ```
     #[must_use]
     pub const fn rows(n: usize, classes: usize) -> Self {
-        Self {
-            outer: n,
-            classes,
-            inner: 1,
-        }
+        Self { outer: n, classes, inner: 1 }
     }
 
     /// A channel-first `(N, C, d1..dk)` problem with `inner = d1*..*dk`.
@@ -74,11 +66,7 @@ impl Layout {
     /// ```
     #[must_use]
     pub const fn channel_first(n: usize, classes: usize, inner: usize) -> Self {
-        Self {
-            outer: n,
-            classes,
-            inner,
-        }
+        Self { outer: n, classes, inner }
     }
 
     /// The layout of a PyTorch input shape: `(C)`, `(N, C)` or `(N, C, d1..dk)` with the
@@ -96,11 +84,7 @@ impl Layout {
     /// ```
     pub fn from_shape(shape: &[usize]) -> Result<Self, Error> {
         match shape {
-            [] => Err(Error::LengthMismatch {
-                what: "shape",
-                expected: 1,
-                found: 0,
-            }),
+            [] => Err(Error::LengthMismatch { what: "shape", expected: 1, found: 0 }),
             [c] => Ok(Self::unbatched(*c)),
             [n, c, rest @ ..] => Ok(Self::channel_first(*n, *c, product(rest)?)),
         }
@@ -119,11 +103,7 @@ impl Layout {
     /// ```
     pub fn class_last(shape: &[usize]) -> Result<Self, Error> {
         match shape.split_last() {
-            None => Err(Error::LengthMismatch {
-                what: "shape",
-                expected: 1,
-                found: 0,
-            }),
+            None => Err(Error::LengthMismatch { what: "shape", expected: 1, found: 0 }),
             Some((c, rest)) => Ok(Self::rows(product(rest)?, *c)),
         }
     }
@@ -189,7 +169,5 @@ impl Layout {
 }
 
 fn product(dims: &[usize]) -> Result<usize, Error> {
-    dims.iter().try_fold(1usize, |acc, &d| {
-        acc.checked_mul(d).ok_or(Error::SizeOverflow)
-    })
+    dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d).ok_or(Error::SizeOverflow))
 }

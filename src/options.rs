@@ -135,11 +135,7 @@ impl<'a> ProbsOptions<'a> {
     /// PyTorch's defaults.
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            reduction: Reduction::Mean,
-            weight: None,
-            label_smoothing: 0.0,
-        }
+        Self { reduction: Reduction::Mean, weight: None, label_smoothing: 0.0 }
     }
     setters! {
         /// Sets the reduction.
@@ -178,11 +174,7 @@ impl<'a> NllOptions<'a> {
     /// PyTorch's defaults.
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            reduction: Reduction::Mean,
-            weight: None,
-            ignore_index: -100,
-        }
+        Self { reduction: Reduction::Mean, weight: None, ignore_index: -100 }
     }
     setters! {
         /// Sets the reduction.
@@ -224,10 +216,7 @@ impl<'a> BceOptions<'a> {
     /// PyTorch's defaults.
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            reduction: Reduction::Mean,
-            weight: None,
-        }
+        Self { reduction: Reduction::Mean, weight: None }
     }
     setters! {
         /// Sets the reduction.
@@ -269,11 +258,7 @@ impl<'a> BceWithLogitsOptions<'a> {
     /// PyTorch's defaults.
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            reduction: Reduction::Mean,
-            weight: None,
-            pos_weight: None,
-        }
+        Self { reduction: Reduction::Mean, weight: None, pos_weight: None }
     }
     setters! {
         /// Sets the reduction.
@@ -313,11 +298,7 @@ impl SigmoidFocalOptions {
     /// reduction is `"none"`; use the `_per_position` function for that.)
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            reduction: Reduction::Mean,
-            alpha: 0.25,
-            gamma: 2.0,
-        }
+        Self { reduction: Reduction::Mean, alpha: 0.25, gamma: 2.0 }
     }
     setters! {
         /// Sets the reduction.
@@ -358,12 +339,7 @@ impl<'a> SoftmaxFocalOptions<'a> {
     /// Mean, no weight, `ignore_index = -100`, `gamma = 2`.
     #[must_use]
     pub const fn new() -> Self {
-        Self {
-            reduction: Reduction::Mean,
-            weight: None,
-            ignore_index: -100,
-            gamma: 2.0,
-        }
+        Self { reduction: Reduction::Mean, weight: None, ignore_index: -100, gamma: 2.0 }
     }
     setters! {
         /// Sets the reduction.

@@ -25,10 +25,7 @@ pub struct LsePartial {
 
 impl LsePartial {
     /// The partial of an empty part: the identity of [`merge`](LsePartial::merge).
-    pub const EMPTY: Self = Self {
-        max: f32::NEG_INFINITY,
-        sum: 0.0,
-    };
+    pub const EMPTY: Self = Self { max: f32::NEG_INFINITY, sum: 0.0 };
 
     /// The partial of `part` (one pass; NaN anywhere makes the partial NaN).
     ///
@@ -50,10 +47,7 @@ impl LsePartial {
         for v in part {
             m = m.max(v.to_f32());
         }
-        Self {
-            max: m,
-            sum: libm::expf(lse - m),
-        }
+        Self { max: m, sum: libm::expf(lse - m) }
     }
 
     /// Builds a partial from a maximum and a sum relative to it.
@@ -86,11 +80,7 @@ impl LsePartial {
     /// ```
     #[must_use]
     pub fn lse(&self) -> f32 {
-        if self.max == f32::NEG_INFINITY {
-            f32::NEG_INFINITY
-        } else {
-            self.max + libm::logf(self.sum)
-        }
+        if self.max == f32::NEG_INFINITY { f32::NEG_INFINITY } else { self.max + libm::logf(self.sum) }
     }
 
     /// The partial of the union of two disjoint parts.
@@ -104,10 +94,7 @@ impl LsePartial {
     #[must_use]
     pub fn merge(self, other: Self) -> Self {
         if self.max.is_nan() || other.max.is_nan() {
-            return Self {
-                max: f32::NAN,
-                sum: f32::NAN,
-            };
+            return Self { max: f32::NAN, sum: f32::NAN };
         }
         if self.max == f32::NEG_INFINITY {
             return other;
@@ -115,20 +102,10 @@ impl LsePartial {
         if other.max == f32::NEG_INFINITY {
             return self;
         }
-        let (hi, lo) = if self.max >= other.max {
-            (self, other)
-        } else {
-            (other, self)
-        };
+        let (hi, lo) = if self.max >= other.max { (self, other) } else { (other, self) };
         if hi.max == f32::INFINITY {
-            return Self {
-                max: f32::INFINITY,
-                sum: f32::NAN,
-            };
+            return Self { max: f32::INFINITY, sum: f32::NAN };
         }
-        Self {
-            max: hi.max,
-            sum: hi.sum + lo.sum * libm::expf(lo.max - hi.max),
-        }
+        Self { max: hi.max, sum: hi.sum + lo.sum * libm::expf(lo.max - hi.max) }
     }
 }

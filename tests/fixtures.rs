@@ -8,8 +8,8 @@
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use xent::{
-    BceOptions, BceWithLogitsOptions, CrossEntropyOptions, Element, Layout, NllOptions,
-    ProbsOptions, Reduction, SigmoidFocalOptions, SoftmaxFocalOptions, bf16, f16,
+    BceOptions, BceWithLogitsOptions, CrossEntropyOptions, Element, Layout, NllOptions, ProbsOptions,
+    Reduction, SigmoidFocalOptions, SoftmaxFocalOptions, bf16, f16,
 };
 
 const FAMILIES: [&str; 8] = [
@@ -65,9 +65,7 @@ fn nums(v: &Value) -> Vec<f64> {
 }
 
 fn opt_f32s(c: &Map<String, Value>, k: &str) -> Option<Vec<f32>> {
-    c.get(k)
-        .filter(|v| !v.is_null())
-        .map(|v| nums(v).into_iter().map(|x| x as f32).collect())
+    c.get(k).filter(|v| !v.is_null()).map(|v| nums(v).into_iter().map(|x| x as f32).collect())
 }
 
 fn opt_f32(c: &Map<String, Value>, k: &str) -> Option<f32> {
@@ -94,40 +92,19 @@ fn widen<R: Into<f64> + Copy>(v: &[R]) -> Vec<f64> {
 
 /// Evaluates `case` of `family` on `path` with inputs stored as `T`.
 fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<Outcome> {
-    let input: Vec<T> = nums(&c["input"])
-        .into_iter()
-        .map(|v| T::from_f32(v as f32))
-        .collect();
-    let shape: Vec<usize> = c["input_shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let input: Vec<T> = nums(&c["input"]).into_iter().map(|v| T::from_f32(v as f32)).collect();
+    let shape: Vec<usize> =
+        c["input_shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     let reduction = c["reduction"].as_str().unwrap();
-    let red = if reduction == "mean" {
-        Reduction::Mean
-    } else {
-        Reduction::Sum
-    };
+    let red = if reduction == "mean" { Reduction::Mean } else { Reduction::Sum };
     let none = reduction == "none";
     let weight = opt_f32s(c, "weight");
     let w = weight.as_deref();
     let n = input.len();
     let layout = || Layout::from_shape(&shape).unwrap();
     let positions = || layout().positions().unwrap();
-    let class_targets = || {
-        nums(&c["target"])
-            .into_iter()
-            .map(|v| v as i64)
-            .collect::<Vec<i64>>()
-    };
-    let soft_targets = || {
-        nums(&c["target"])
-            .into_iter()
-            .map(|v| T::from_f32(v as f32))
-            .collect::<Vec<T>>()
-    };
+    let class_targets = || nums(&c["target"]).into_iter().map(|v| v as i64).collect::<Vec<i64>>();
+    let soft_targets = || nums(&c["target"]).into_iter().map(|v| T::from_f32(v as f32)).collect::<Vec<T>>();
 
     // Runs `$f` (fast) or `$s` (scalar) for the loss (reduced or per position) and the
     // gradient of the (summed, for "none") loss.
@@ -220,34 +197,19 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
                 let o = base.with_reduction(if none { Reduction::Sum } else { red });
                 xent::cross_entropy_with_grad_in_place(&mut x, layout(), &t, &o).unwrap();
                 let grad = x.iter().map(|v| f64::from(v.to_f32())).collect();
-                return Some(Outcome {
-                    loss: Vec::new(),
-                    grad,
-                });
+                return Some(Outcome { loss: Vec::new(), grad });
             }
             dispatch!(
                 |o, r, gr, g| positions(),
                 fast(
                     xent::cross_entropy_per_position(&input, layout(), &t, &base, o),
                     xent::cross_entropy(&input, layout(), &t, &base.with_reduction(r)),
-                    xent::cross_entropy_with_grad(
-                        &input,
-                        layout(),
-                        &t,
-                        &base.with_reduction(gr),
-                        g
-                    )
+                    xent::cross_entropy_with_grad(&input, layout(), &t, &base.with_reduction(gr), g)
                 ),
                 scalar(
                     xent::scalar::cross_entropy_per_position(&input, layout(), &t, &base, o),
                     xent::scalar::cross_entropy(&input, layout(), &t, &base.with_reduction(r)),
-                    xent::scalar::cross_entropy_with_grad(
-                        &input,
-                        layout(),
-                        &t,
-                        &base.with_reduction(gr),
-                        g
-                    )
+                    xent::scalar::cross_entropy_with_grad(&input, layout(), &t, &base.with_reduction(gr), g)
                 )
             )
         }
@@ -265,13 +227,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
                 fast(
                     xent::softmax_focal_loss_per_position(&input, layout(), &t, &base, o),
                     xent::softmax_focal_loss(&input, layout(), &t, &base.with_reduction(r)),
-                    xent::softmax_focal_loss_with_grad(
-                        &input,
-                        layout(),
-                        &t,
-                        &base.with_reduction(gr),
-                        g
-                    )
+                    xent::softmax_focal_loss_with_grad(&input, layout(), &t, &base.with_reduction(gr), g)
                 ),
                 scalar(
                     xent::scalar::softmax_focal_loss_per_position(&input, layout(), &t, &base, o),
@@ -291,9 +247,8 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
                 return None;
             }
             let t = class_targets();
-            let base = NllOptions::new()
-                .with_weight(w)
-                .with_ignore_index(c["ignore_index"].as_i64().unwrap());
+            let base =
+                NllOptions::new().with_weight(w).with_ignore_index(c["ignore_index"].as_i64().unwrap());
             dispatch!(
                 |o, r, gr, g| positions(),
                 fast(
@@ -304,13 +259,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
                 scalar(
                     xent::scalar::nll_loss_per_position(&input, layout(), &t, &base, o),
                     xent::scalar::nll_loss(&input, layout(), &t, &base.with_reduction(r)),
-                    xent::scalar::nll_loss_with_grad(
-                        &input,
-                        layout(),
-                        &t,
-                        &base.with_reduction(gr),
-                        g
-                    )
+                    xent::scalar::nll_loss_with_grad(&input, layout(), &t, &base.with_reduction(gr), g)
                 )
             )
         }
@@ -327,22 +276,11 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
                 fast(
                     xent::cross_entropy_probs_per_position(&input, layout(), &t, &base, o),
                     xent::cross_entropy_probs(&input, layout(), &t, &base.with_reduction(r)),
-                    xent::cross_entropy_probs_with_grad(
-                        &input,
-                        layout(),
-                        &t,
-                        &base.with_reduction(gr),
-                        g
-                    )
+                    xent::cross_entropy_probs_with_grad(&input, layout(), &t, &base.with_reduction(gr), g)
                 ),
                 scalar(
                     xent::scalar::cross_entropy_probs_per_position(&input, layout(), &t, &base, o),
-                    xent::scalar::cross_entropy_probs(
-                        &input,
-                        layout(),
-                        &t,
-                        &base.with_reduction(r)
-                    ),
+                    xent::scalar::cross_entropy_probs(&input, layout(), &t, &base.with_reduction(r)),
                     xent::scalar::cross_entropy_probs_with_grad(
                         &input,
                         layout(),
@@ -369,12 +307,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
                 scalar(
                     xent::scalar::binary_cross_entropy_per_position(&input, &y, &base, o),
                     xent::scalar::binary_cross_entropy(&input, &y, &base.with_reduction(r)),
-                    xent::scalar::binary_cross_entropy_with_grad(
-                        &input,
-                        &y,
-                        &base.with_reduction(gr),
-                        g
-                    )
+                    xent::scalar::binary_cross_entropy_with_grad(&input, &y, &base.with_reduction(gr), g)
                 )
             )
         }
@@ -384,30 +317,17 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
             }
             let y = soft_targets();
             let pw = opt_f32s(c, "pos_weight");
-            let base = BceWithLogitsOptions::new()
-                .with_weight(w)
-                .with_pos_weight(pw.as_deref());
+            let base = BceWithLogitsOptions::new().with_weight(w).with_pos_weight(pw.as_deref());
             dispatch!(
                 |o, r, gr, g| n,
                 fast(
                     xent::binary_cross_entropy_with_logits_per_position(&input, &y, &base, o),
                     xent::binary_cross_entropy_with_logits(&input, &y, &base.with_reduction(r)),
-                    xent::binary_cross_entropy_with_logits_with_grad(
-                        &input,
-                        &y,
-                        &base.with_reduction(gr),
-                        g
-                    )
+                    xent::binary_cross_entropy_with_logits_with_grad(&input, &y, &base.with_reduction(gr), g)
                 ),
                 scalar(
-                    xent::scalar::binary_cross_entropy_with_logits_per_position(
-                        &input, &y, &base, o
-                    ),
-                    xent::scalar::binary_cross_entropy_with_logits(
-                        &input,
-                        &y,
-                        &base.with_reduction(r)
-                    ),
+                    xent::scalar::binary_cross_entropy_with_logits_per_position(&input, &y, &base, o),
+                    xent::scalar::binary_cross_entropy_with_logits(&input, &y, &base.with_reduction(r)),
                     xent::scalar::binary_cross_entropy_with_logits_with_grad(
                         &input,
                         &y,
@@ -435,12 +355,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
                 scalar(
                     xent::scalar::sigmoid_focal_loss_per_position(&input, &y, &base, o),
                     xent::scalar::sigmoid_focal_loss(&input, &y, &base.with_reduction(r)),
-                    xent::scalar::sigmoid_focal_loss_with_grad(
-                        &input,
-                        &y,
-                        &base.with_reduction(gr),
-                        g
-                    )
+                    xent::scalar::sigmoid_focal_loss_with_grad(&input, &y, &base.with_reduction(gr), g)
                 )
             )
         }
@@ -462,11 +377,7 @@ fn close(got: f64, want: f64, rel: f64) -> bool {
 
 fn check(what: &str, name: &str, got: &[f64], want: &[f64], rel: f64) -> Result<(), String> {
     if got.len() != want.len() {
-        return Err(format!(
-            "{name}: {what} has {} values, expected {}",
-            got.len(),
-            want.len()
-        ));
+        return Err(format!("{name}: {what} has {} values, expected {}", got.len(), want.len()));
     }
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         if !close(g, w, rel) {
@@ -488,25 +399,16 @@ fn main() {
     let mut counted = Vec::new();
     for family in FAMILIES {
         let path = dir.join(format!("{family}.json"));
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let doc: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(
-            doc["family"].as_str(),
-            Some(family),
-            "{}: family field",
-            path.display()
-        );
+        assert_eq!(doc["family"].as_str(), Some(family), "{}: family field", path.display());
         let cases = doc["cases"].as_array().unwrap();
         assert!(!cases.is_empty(), "{family}: no cases");
         for case in cases {
             let c = case.as_object().unwrap();
             let name = format!("{family}/{}", c["name"].as_str().unwrap());
             for k in c.keys() {
-                assert!(
-                    KNOWN_FIELDS.contains(&k.as_str()),
-                    "{name}: unknown field {k:?}"
-                );
+                assert!(KNOWN_FIELDS.contains(&k.as_str()), "{name}: unknown field {k:?}");
             }
             let want_loss = match &c["expected"] {
                 Value::Array(_) => nums(&c["expected"]),
@@ -520,12 +422,7 @@ fn main() {
                 "bf16" => 8e-3,
                 _ => 0.0,
             };
-            for path in [
-                Path::Fast,
-                Path::FastInPlace,
-                Path::Scalar32,
-                Path::Scalar64,
-            ] {
+            for path in [Path::Fast, Path::FastInPlace, Path::Scalar32, Path::Scalar64] {
                 let got = match dtype {
                     "f32" => eval::<f32>(family, c, path),
                     "f16" => eval::<f16>(family, c, path),
@@ -552,11 +449,7 @@ fn main() {
     let total: usize = counted.iter().sum();
     if !failures.is_empty() {
         eprintln!("{}", failures.join("\n"));
-        println!(
-            "fixtures: {} passed, {} failed",
-            total - failures.len(),
-            failures.len()
-        );
+        println!("fixtures: {} passed, {} failed", total - failures.len(), failures.len());
         std::process::exit(1);
     }
     println!("fixtures: {total} passed, 0 failed");

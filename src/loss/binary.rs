@@ -9,15 +9,9 @@ use crate::{Element, Error, Real, Reduction};
 pub(crate) fn focal<R: Real>(alpha: f32, gamma: f32) -> Result<Binary<R>, Error> {
     check_nonneg("gamma", gamma)?;
     if alpha.is_nan() {
-        return Err(Error::InvalidOption {
-            what: "alpha",
-            value: alpha,
-        });
+        return Err(Error::InvalidOption { what: "alpha", value: alpha });
     }
-    Ok(Binary::SigmoidFocal {
-        alpha: R::from_f32(alpha),
-        gamma: R::from_f32(gamma),
-    })
+    Ok(Binary::SigmoidFocal { alpha: R::from_f32(alpha), gamma: R::from_f32(gamma) })
 }
 
 /// Returns the reduced loss, writing per-element losses and the gradient when asked.
@@ -55,11 +49,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
             for (what, v) in [("input", xb), ("target", yb)] {
                 if let Some(j) = E::first_outside_unit(v) {
                     let value = v[j].to_f32();
-                    return Err(Error::ValueOutOfRange {
-                        what,
-                        position: i0 + j,
-                        value,
-                    });
+                    return Err(Error::ValueOutOfRange { what, position: i0 + j, value });
                 }
             }
         }

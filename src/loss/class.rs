@@ -2,10 +2,8 @@
 //! ignore_index, label smoothing, z-loss, soft-capping) and `softmax_focal_loss`.
 
 use super::{Io, check_len, check_nonneg, check_smoothing, check_softcap, check_weight};
-use crate::engine::{Acc, Coef, Engine, NO_TARGET, Stats, TILE};
-use crate::{
-    ClassIndex, CrossEntropyOptions, Element, Error, Layout, Real, Reduction, SoftmaxFocalOptions,
-};
+use crate::engine::{Acc, Coef, Engine, NO_TARGET, Stats, TILE, Want};
+use crate::{ClassIndex, CrossEntropyOptions, Element, Error, Layout, Real, Reduction, SoftmaxFocalOptions};
 
 /// Which class-index softmax loss.
 #[derive(Copy, Clone, Debug)]
@@ -43,9 +41,7 @@ impl<'a, R: Real> Spec<'a, R> {
     pub(crate) fn focal(o: &SoftmaxFocalOptions<'a>) -> Result<Self, Error> {
         check_nonneg("gamma", o.gamma)?;
         Ok(Self {
-            kind: Kind::Focal {
-                gamma: R::from_f32(o.gamma),
-            },
+            kind: Kind::Focal { gamma: R::from_f32(o.gamma) },
             weight: o.weight,
             ignore: o.ignore_index,
             reduction: o.reduction,
@@ -69,11 +65,7 @@ pub(crate) fn scan_targets<R: Real, I: ClassIndex>(
             continue;
         }
         let Some(c) = usize::try_from(t).ok().filter(|&c| c < classes) else {
-            return Err(Error::TargetOutOfRange {
-                position,
-                target: t,
-                classes,
-            });
+            return Err(Error::TargetOutOfRange { position, target: t, classes });
         };
         count += 1;
         w_sum.add(weight.map_or(R::one(), |w| R::from_f32(w[c])));
@@ -85,11 +77,7 @@ pub(crate) fn scan_targets<R: Real, I: ClassIndex>(
 #[inline]
 pub(crate) fn target_of<I: ClassIndex>(t: I, ignore: i64) -> usize {
     let t = t.to_i64();
-    if t == ignore {
-        NO_TARGET
-    } else {
-        usize::try_from(t).unwrap_or(NO_TARGET)
-    }
+    if t == ignore { NO_TARGET } else { usize::try_from(t).unwrap_or(NO_TARGET) }
 }
 
 /// The common driver; see the module docs. Returns the reduced loss.
@@ -150,21 +138,14 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             &tgt[..k],
             cap,
             spec.weight,
-            smoothing,
+            Want { sx: smoothing, rank: false },
             &mut st[..k],
         );
         for q in 0..k {
             let s = st[q];
             let t = tgt[q];
             let lse_rel = s.sum.ln();
-            coef[q] = Coef {
-                max: s.max,
-                lse_rel,
-                a: R::zero(),
-                c: R::zero(),
-                k: R::zero(),
-                t,
-            };
+            coef[q] = Coef { max: s.max, lse_rel, a: R::zero(), c: R::zero(), k: R::zero(), t };
             if t == NO_TARGET {
                 if let Some(p) = per.as_deref_mut() {
                     p[p0 + q] = R::zero();
@@ -221,14 +202,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     let ce = ce_acc.get();
     let zt = if zl { z * z_acc.get() } else { R::zero() };
     Ok(match spec.reduction {
-        Reduction::Mean => {
-            ce / w_total
-                + if zl {
-                    zt / R::from_usize(counted)
-                } else {
-                    R::zero()
-                }
-        }
+        Reduction::Mean => ce / w_total + if zl { zt / R::from_usize(counted) } else { R::zero() },
         Reduction::Sum => ce + zt,
     })
 }

@@ -38,15 +38,7 @@ impl<'a, T: Element, R: Real> Io<'a, T, R> {
 }
 
 pub(crate) fn check_len(what: &'static str, expected: usize, found: usize) -> Result<(), Error> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            what,
-            expected,
-            found,
-        })
-    }
+    if expected == found { Ok(()) } else { Err(Error::LengthMismatch { what, expected, found }) }
 }
 
 pub(crate) fn check_weight(w: Option<&[f32]>, classes: usize) -> Result<(), Error> {
@@ -58,17 +50,11 @@ pub(crate) fn check_weight(w: Option<&[f32]>, classes: usize) -> Result<(), Erro
 
 /// A weight broadcast over trailing blocks: its length must divide `n` (any length for
 /// `n == 0`, but not 0 when `n > 0`).
-pub(crate) fn check_broadcast(
-    what: &'static str,
-    w: Option<&[f32]>,
-    n: usize,
-) -> Result<(), Error> {
+pub(crate) fn check_broadcast(what: &'static str, w: Option<&[f32]>, n: usize) -> Result<(), Error> {
     match w {
-        Some(w) if n > 0 && (w.is_empty() || n % w.len() != 0) => Err(Error::LengthMismatch {
-            what,
-            expected: n,
-            found: w.len(),
-        }),
+        Some(w) if n > 0 && (w.is_empty() || n % w.len() != 0) => {
+            Err(Error::LengthMismatch { what, expected: n, found: w.len() })
+        }
         _ => Ok(()),
     }
 }
@@ -77,27 +63,17 @@ pub(crate) fn check_smoothing(eps: f32) -> Result<(), Error> {
     if (0.0..=1.0).contains(&eps) {
         Ok(())
     } else {
-        Err(Error::InvalidOption {
-            what: "label_smoothing",
-            value: eps,
-        })
+        Err(Error::InvalidOption { what: "label_smoothing", value: eps })
     }
 }
 
 pub(crate) fn check_nonneg(what: &'static str, v: f32) -> Result<(), Error> {
-    if v >= 0.0 && v.is_finite() {
-        Ok(())
-    } else {
-        Err(Error::InvalidOption { what, value: v })
-    }
+    if v >= 0.0 && v.is_finite() { Ok(()) } else { Err(Error::InvalidOption { what, value: v }) }
 }
 
 pub(crate) fn check_softcap(cap: Option<f32>) -> Result<(), Error> {
     match cap {
-        Some(s) if !(s > 0.0 && s.is_finite()) => Err(Error::InvalidOption {
-            what: "softcap",
-            value: s,
-        }),
+        Some(s) if !(s > 0.0 && s.is_finite()) => Err(Error::InvalidOption { what: "softcap", value: s }),
         _ => Ok(()),
     }
 }

@@ -26,8 +26,7 @@ pub(crate) fn run<R: Real, T: Element, I: ClassIndex>(
     if let Some(g) = grad.as_deref() {
         check_len("grad", len, g.len())?;
     }
-    let (w_total, _) =
-        scan_targets::<R, I>(targets, lay.classes(), opts.ignore_index, opts.weight)?;
+    let (w_total, _) = scan_targets::<R, I>(targets, lay.classes(), opts.ignore_index, opts.weight)?;
     let s = match opts.reduction {
         Reduction::Mean => R::one() / w_total,
         Reduction::Sum => R::one(),

@@ -3,7 +3,7 @@
 use super::check_len;
 use super::class::{scan_targets, target_of};
 use crate::element::real;
-use crate::engine::{Engine, NO_TARGET, Stats, TILE};
+use crate::engine::{Engine, NO_TARGET, Stats, TILE, Want};
 use crate::{ClassIndex, Element, Error, Layout, Real};
 
 /// What to write per position or per element.
@@ -24,17 +24,13 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
     let positions = lay.positions()?;
     let len = lay.len()?;
     check_len("logits", len, x.len())?;
-    check_len(
-        "out",
-        if op == Op::Lse { positions } else { len },
-        out.len(),
-    )?;
+    check_len("out", if op == Op::Lse { positions } else { len }, out.len())?;
     let tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
     let mut p0 = 0;
     while p0 < positions {
         let k = TILE.min(positions - p0);
-        E::class_stats(x, lay, p0, &tgt[..k], None, None, false, &mut st[..k]);
+        E::class_stats(x, lay, p0, &tgt[..k], None, None, Want::default(), &mut st[..k]);
         match op {
             Op::Lse => {
                 for q in 0..k {
@@ -53,16 +49,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
 /// Log-sum-exp of one row.
 pub(crate) fn lse_row<E: Engine<R>, R: Real, T: Element>(row: &[T]) -> R {
     let mut st = [Stats::<R>::default(); 1];
-    E::class_stats(
-        row,
-        Layout::rows(1, row.len()),
-        0,
-        &[NO_TARGET],
-        None,
-        None,
-        false,
-        &mut st,
-    );
+    E::class_stats(row, Layout::rows(1, row.len()), 0, &[NO_TARGET], None, None, Want::default(), &mut st);
     st[0].max + st[0].sum.ln()
 }
 
@@ -87,6 +74,43 @@ pub(crate) fn gather<R: Real, T: Element, I: ClassIndex>(
             let (base, stride) = lay.row(p);
             real::<R, T>(x[base + t * stride])
         };
+    }
+    Ok(())
+}
+
+/// Writes each position's loss and rank (see [`crate::Score`]) in one read pass.
+pub(crate) fn score<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
+    x: &[T],
+    lay: Layout,
+    targets: &[I],
+    ignore: i64,
+    out: &mut [crate::Score],
+) -> Result<(), Error> {
+    let positions = lay.positions()?;
+    check_len("logits", lay.len()?, x.len())?;
+    check_len("targets", positions, targets.len())?;
+    check_len("out", positions, out.len())?;
+    scan_targets::<R, I>(targets, lay.classes(), ignore, None)?;
+    let mut tgt = [NO_TARGET; TILE];
+    let mut st = [Stats::<R>::default(); TILE];
+    let want = Want { sx: false, rank: true };
+    let mut p0 = 0;
+    while p0 < positions {
+        let k = TILE.min(positions - p0);
+        for q in 0..k {
+            tgt[q] = target_of(targets[p0 + q], ignore);
+        }
+        E::class_stats(x, lay, p0, &tgt[..k], None, None, want, &mut st[..k]);
+        for q in 0..k {
+            let s = st[q];
+            out[p0 + q] = if tgt[q] == NO_TARGET {
+                crate::Score { loss: 0.0, above: 0, counted: false }
+            } else {
+                let loss = (s.max - s.xt) + s.sum.ln();
+                crate::Score { loss: loss.to_f32(), above: s.above, counted: true }
+            };
+        }
+        p0 += k;
     }
     Ok(())
 }

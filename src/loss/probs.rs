@@ -45,12 +45,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, U: Element>(
             if let Some(p) = per.as_deref_mut() {
                 p[p0 + q] = -a;
             }
-            coef[q] = SoftCoef {
-                max: st.max,
-                lse_rel,
-                a: s * st.swt,
-                s,
-            };
+            coef[q] = SoftCoef { max: st.max, lse_rel, a: s * st.swt, s };
         }
         if let Io::Grad(g) = &mut io {
             E::soft_grad(g, targets, lay, p0, &coef[..k], eps, opts.weight);

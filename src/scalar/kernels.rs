@@ -5,7 +5,7 @@
 //! (max, then the sums relative to it), `libm` for every transcendental function.
 
 use crate::element::real;
-use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats};
+use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
 use crate::{Element, Layout, Real};
 
 /// The scalar engine, computing in `R` (f32 or f64).
@@ -29,13 +29,7 @@ fn weight<R: Real>(w: Option<&[f32]>, c: usize) -> R {
 
 /// Row maximum with NaN propagation (a NaN anywhere makes the maximum NaN).
 #[inline]
-fn row_max<R: Real, T: Element>(
-    x: &[T],
-    base: usize,
-    stride: usize,
-    n: usize,
-    cap: Option<R>,
-) -> R {
+fn row_max<R: Real, T: Element>(x: &[T], base: usize, stride: usize, n: usize, cap: Option<R>) -> R {
     let mut m = R::neg_infinity();
     for c in 0..n {
         let v = capped(real::<R, T>(x[base + c * stride]), cap);
@@ -68,34 +62,28 @@ impl<R: Real> Engine<R> for Scalar {
         tgt: &[usize],
         cap: Option<R>,
         w: Option<&[f32]>,
-        want_sx: bool,
+        want: Want,
         out: &mut [Stats<R>],
     ) {
         let n = lay.classes();
         for (q, st) in out.iter_mut().enumerate() {
             let (base, stride) = lay.row(p0 + q);
             let m = row_max(x, base, stride, n, cap);
-            let mut s = R::zero();
-            let mut sx = R::zero();
+            let t = tgt[q];
+            let xt = if t < n { capped(real::<R, T>(x[base + t * stride]), cap) } else { R::zero() };
+            let rank = want.rank && t < n;
+            let (mut s, mut sx, mut above) = (R::zero(), R::zero(), 0);
             for c in 0..n {
                 let v = capped(real::<R, T>(x[base + c * stride]), cap);
                 s = s + (v - m).exp();
-                if want_sx {
+                if want.sx {
                     sx = sx + weight::<R>(w, c) * (v - m);
                 }
+                if rank && v > xt {
+                    above += 1;
+                }
             }
-            let t = tgt[q];
-            let xt = if t < n {
-                capped(real::<R, T>(x[base + t * stride]), cap)
-            } else {
-                R::zero()
-            };
-            *st = Stats {
-                max: m,
-                sum: s,
-                xt,
-                sx,
-            };
+            *st = Stats { max: m, sum: s, xt, sx, above };
         }
     }
 
@@ -143,11 +131,7 @@ impl<R: Real> Engine<R> for Scalar {
         out: &mut [SoftStats<R>],
     ) {
         let n = lay.classes();
-        let uni = if n > 0 {
-            eps / R::from_usize(n)
-        } else {
-            R::zero()
-        };
+        let uni = if n > 0 { eps / R::from_usize(n) } else { R::zero() };
         for (q, st) in out.iter_mut().enumerate() {
             let (base, stride) = lay.row(p0 + q);
             let m = row_max(x, base, stride, n, None);
@@ -161,12 +145,7 @@ impl<R: Real> Engine<R> for Scalar {
                 swt = swt + wt;
                 swtx = swtx + wt * (v - m);
             }
-            *st = SoftStats {
-                max: m,
-                sum: s,
-                swt,
-                swtx,
-            };
+            *st = SoftStats { max: m, sum: s, swt, swtx };
         }
     }
 
@@ -180,11 +159,7 @@ impl<R: Real> Engine<R> for Scalar {
         w: Option<&[f32]>,
     ) {
         let n = lay.classes();
-        let uni = if n > 0 {
-            eps / R::from_usize(n)
-        } else {
-            R::zero()
-        };
+        let uni = if n > 0 { eps / R::from_usize(n) } else { R::zero() };
         for (q, k) in coef.iter().enumerate() {
             let (base, stride) = lay.row(p0 + q);
             for c in 0..n {
@@ -201,14 +176,7 @@ impl<R: Real> Engine<R> for Scalar {
         }
     }
 
-    fn normalize<T: Element>(
-        x: &[T],
-        lay: Layout,
-        p0: usize,
-        st: &[Stats<R>],
-        log: bool,
-        out: &mut [R],
-    ) {
+    fn normalize<T: Element>(x: &[T], lay: Layout, p0: usize, st: &[Stats<R>], log: bool, out: &mut [R]) {
         let n = lay.classes();
         for (q, s) in st.iter().enumerate() {
             let (base, stride) = lay.row(p0 + q);
@@ -286,10 +254,7 @@ pub(crate) fn bce_logits<R: Real>(x: R, y: R, pw: Option<R>) -> (R, R) {
         Some(pw) => {
             let lw = R::one() + (pw - R::one()) * y;
             let t = pw * y;
-            (
-                (R::one() - y) * x - lw * log_sig,
-                (t + R::one() - y) * sig - t,
-            )
+            ((R::one() - y) * x - lw * log_sig, (t + R::one() - y) * sig - t)
         }
     }
 }

@@ -23,8 +23,8 @@ use crate::engine::{Binary, GradDst};
 use crate::loss::primitives::Op;
 use crate::loss::{Io, binary, class, nll, primitives, probs};
 use crate::{
-    BceOptions, BceWithLogitsOptions, ClassIndex, CrossEntropyOptions, Element, Error, Layout,
-    NllOptions, ProbsOptions, Real, SigmoidFocalOptions, SoftmaxFocalOptions,
+    BceOptions, BceWithLogitsOptions, ClassIndex, CrossEntropyOptions, Element, Error, Layout, NllOptions,
+    ProbsOptions, Real, SigmoidFocalOptions, SoftmaxFocalOptions,
 };
 use kernels::Scalar;
 
@@ -39,13 +39,7 @@ pub fn cross_entropy<R: Real, T: Element, I: ClassIndex>(
     targets: &[I],
     opts: &CrossEntropyOptions<'_>,
 ) -> Result<R, Error> {
-    class::run::<Scalar, R, T, I>(
-        Io::Fwd(logits),
-        layout,
-        targets,
-        class::Spec::ce(opts)?,
-        None,
-    )
+    class::run::<Scalar, R, T, I>(Io::Fwd(logits), layout, targets, class::Spec::ce(opts)?, None)
 }
 
 /// Scalar twin of [`crate::cross_entropy_per_position`].
@@ -195,16 +189,7 @@ pub fn binary_cross_entropy<R: Real, T: Element>(
     y: &[T],
     opts: &BceOptions<'_>,
 ) -> Result<R, Error> {
-    binary::run::<Scalar, R, T>(
-        Binary::Bce,
-        p,
-        y,
-        opts.weight,
-        None,
-        opts.reduction,
-        None,
-        None,
-    )
+    binary::run::<Scalar, R, T>(Binary::Bce, p, y, opts.weight, None, opts.reduction, None, None)
 }
 
 /// Scalar twin of [`crate::binary_cross_entropy_per_position`].
@@ -218,17 +203,8 @@ pub fn binary_cross_entropy_per_position<R: Real, T: Element>(
     opts: &BceOptions<'_>,
     out: &mut [R],
 ) -> Result<(), Error> {
-    binary::run::<Scalar, R, T>(
-        Binary::Bce,
-        p,
-        y,
-        opts.weight,
-        None,
-        opts.reduction,
-        Some(out),
-        None,
-    )
-    .map(drop)
+    binary::run::<Scalar, R, T>(Binary::Bce, p, y, opts.weight, None, opts.reduction, Some(out), None)
+        .map(drop)
 }
 
 /// Scalar twin of [`crate::binary_cross_entropy_with_grad`].
@@ -242,16 +218,7 @@ pub fn binary_cross_entropy_with_grad<R: Real, T: Element>(
     opts: &BceOptions<'_>,
     grad: &mut [R],
 ) -> Result<R, Error> {
-    binary::run::<Scalar, R, T>(
-        Binary::Bce,
-        p,
-        y,
-        opts.weight,
-        None,
-        opts.reduction,
-        None,
-        Some(grad),
-    )
+    binary::run::<Scalar, R, T>(Binary::Bce, p, y, opts.weight, None, opts.reduction, None, Some(grad))
 }
 
 /// Scalar twin of [`crate::binary_cross_entropy_with_logits`].
@@ -280,17 +247,7 @@ pub fn binary_cross_entropy_with_logits_per_position<R: Real, T: Element>(
     out: &mut [R],
 ) -> Result<(), Error> {
     let (w, pw) = (opts.weight, opts.pos_weight);
-    binary::run::<Scalar, R, T>(
-        Binary::BceLogits,
-        x,
-        y,
-        w,
-        pw,
-        opts.reduction,
-        Some(out),
-        None,
-    )
-    .map(drop)
+    binary::run::<Scalar, R, T>(Binary::BceLogits, x, y, w, pw, opts.reduction, Some(out), None).map(drop)
 }
 
 /// Scalar twin of [`crate::binary_cross_entropy_with_logits_with_grad`].
@@ -305,16 +262,7 @@ pub fn binary_cross_entropy_with_logits_with_grad<R: Real, T: Element>(
     grad: &mut [R],
 ) -> Result<R, Error> {
     let (w, pw) = (opts.weight, opts.pos_weight);
-    binary::run::<Scalar, R, T>(
-        Binary::BceLogits,
-        x,
-        y,
-        w,
-        pw,
-        opts.reduction,
-        None,
-        Some(grad),
-    )
+    binary::run::<Scalar, R, T>(Binary::BceLogits, x, y, w, pw, opts.reduction, None, Some(grad))
 }
 
 /// Scalar twin of [`crate::sigmoid_focal_loss`].
@@ -372,13 +320,7 @@ pub fn softmax_focal_loss<R: Real, T: Element, I: ClassIndex>(
     targets: &[I],
     opts: &SoftmaxFocalOptions<'_>,
 ) -> Result<R, Error> {
-    class::run::<Scalar, R, T, I>(
-        Io::Fwd(logits),
-        layout,
-        targets,
-        class::Spec::focal(opts)?,
-        None,
-    )
+    class::run::<Scalar, R, T, I>(Io::Fwd(logits), layout, targets, class::Spec::focal(opts)?, None)
 }
 
 /// Scalar twin of [`crate::softmax_focal_loss_per_position`].
@@ -450,11 +392,7 @@ pub fn log_softmax_into<R: Real, T: Element>(
 /// # Errors
 ///
 /// As [`crate::softmax_into`].
-pub fn softmax_into<R: Real, T: Element>(
-    logits: &[T],
-    layout: Layout,
-    out: &mut [R],
-) -> Result<(), Error> {
+pub fn softmax_into<R: Real, T: Element>(logits: &[T], layout: Layout, out: &mut [R]) -> Result<(), Error> {
     primitives::run::<Scalar, R, T>(logits, layout, Op::Softmax, out)
 }
 
@@ -471,4 +409,19 @@ pub fn gather<R: Real, T: Element, I: ClassIndex>(
     out: &mut [R],
 ) -> Result<(), Error> {
     primitives::gather::<R, T, I>(logits, layout, targets, ignore_index, out)
+}
+
+/// Scalar twin of [`crate::score_into`] (computes in `R`, stores the losses as f32).
+///
+/// # Errors
+///
+/// As [`crate::score_into`].
+pub fn score_into<R: Real, T: Element, I: ClassIndex>(
+    logits: &[T],
+    layout: Layout,
+    targets: &[I],
+    ignore_index: i64,
+    out: &mut [crate::Score],
+) -> Result<(), Error> {
+    primitives::score::<Scalar, R, T, I>(logits, layout, targets, ignore_index, out)
 }
