@@ -46,6 +46,10 @@ pub trait Element: Copy + Default + PartialEq + Debug + Send + Sync + 'static + 
     fn load_block(src: &[Self], dst: &mut [f32]);
     /// Rounds `src` into `dst`, `min(src.len(), dst.len())` elements.
     fn store_block(src: &[f32], dst: &mut [Self]);
+    /// The slice itself when `Self` is f32 (kernels then read it without a copy).
+    fn as_f32(s: &[Self]) -> Option<&[f32]>;
+    /// The slice itself when `Self` is f32.
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]>;
 }
 
 impl Element for f32 {
@@ -67,6 +71,14 @@ impl Element for f32 {
     fn store_block(src: &[f32], dst: &mut [Self]) {
         let n = src.len().min(dst.len());
         dst[..n].copy_from_slice(&src[..n]);
+    }
+    #[inline(always)]
+    fn as_f32(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+    #[inline(always)]
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]> {
+        Some(s)
     }
 }
 
@@ -91,6 +103,14 @@ macro_rules! half_element {
             fn store_block(src: &[f32], dst: &mut [Self]) {
                 let n = src.len().min(dst.len());
                 dst[..n].convert_from_f32_slice(&src[..n]);
+            }
+            #[inline(always)]
+            fn as_f32(_: &[Self]) -> Option<&[f32]> {
+                None
+            }
+            #[inline(always)]
+            fn as_f32_mut(_: &mut [Self]) -> Option<&mut [f32]> {
+                None
             }
         }
     };

@@ -15,14 +15,15 @@ pub(crate) const BLOCK: usize = 1024;
 pub(crate) const NO_TARGET: usize = usize::MAX;
 
 /// One position's softmax statistics, over its (soft-capped) logits `x'`:
-/// `max`, `sum = Σ exp(x' - max)`, `xt = x'[t]` (0 without a target) and
+/// `max`, `lse_rel = ln Σ exp(x' - max)` (so `lse = max + lse_rel`), `xt = x'[t]` (0
+/// without a target) and
 /// `sx = Σ_c w_c (x'_c - max)` (`w = 1` without weights; 0 unless asked for) and
 /// `above`, the number of classes whose logit is greater than the target's (0 unless asked
 /// for, or without a target).
 #[derive(Copy, Clone, Debug, Default)]
 pub(crate) struct Stats<R> {
     pub max: R,
-    pub sum: R,
+    pub lse_rel: R,
     pub xt: R,
     pub sx: R,
     pub above: usize,
@@ -40,10 +41,12 @@ pub(crate) struct Want {
 /// Gradient coefficients of one position: with `lp_j = (x'_j - max) - lse_rel` and
 /// `p_j = exp(lp_j)`, the gradient is
 /// `chain_j * (a*p_j - c*w_j - [j == t]*k)`, the target slot evaluated as
-/// `a*expm1(lp_t) + (a - k) - c*w_t` so that `p_t -> 1` loses nothing.
+/// `a*expm1(lp_t) + (a - k) - c*w_t` so that `p_t -> 1` loses nothing. `xt` is the
+/// (soft-capped) target logit, so a kernel can fix the target slot after overwriting it.
 #[derive(Copy, Clone, Debug, Default)]
 pub(crate) struct Coef<R> {
     pub max: R,
+    pub xt: R,
     pub lse_rel: R,
     pub a: R,
     pub c: R,
@@ -51,12 +54,12 @@ pub(crate) struct Coef<R> {
     pub t: usize,
 }
 
-/// Soft-target statistics: `max`, `sum` as in [`Stats`], `swt = Σ w_c t'_c` and
+/// Soft-target statistics: `max`, `lse_rel` as in [`Stats`], `swt = Σ w_c t'_c` and
 /// `swtx = Σ w_c t'_c (x_c - max)`, with `t'_c = t_c (1 - eps) + eps / C`.
 #[derive(Copy, Clone, Debug, Default)]
 pub(crate) struct SoftStats<R> {
     pub max: R,
-    pub sum: R,
+    pub lse_rel: R,
     pub swt: R,
     pub swtx: R,
 }

@@ -144,8 +144,8 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
         for q in 0..k {
             let s = st[q];
             let t = tgt[q];
-            let lse_rel = s.sum.ln();
-            coef[q] = Coef { max: s.max, lse_rel, a: R::zero(), c: R::zero(), k: R::zero(), t };
+            let lse_rel = s.lse_rel;
+            coef[q] = Coef { max: s.max, xt: s.xt, lse_rel, a: R::zero(), c: R::zero(), k: R::zero(), t };
             if t == NO_TARGET {
                 if let Some(p) = per.as_deref_mut() {
                     p[p0 + q] = R::zero();

@@ -34,7 +34,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
         match op {
             Op::Lse => {
                 for q in 0..k {
-                    out[p0 + q] = st[q].max + st[q].sum.ln();
+                    out[p0 + q] = st[q].max + st[q].lse_rel;
                 }
             }
             Op::LogSoftmax | Op::Softmax => {
@@ -50,7 +50,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
 pub(crate) fn lse_row<E: Engine<R>, R: Real, T: Element>(row: &[T]) -> R {
     let mut st = [Stats::<R>::default(); 1];
     E::class_stats(row, Layout::rows(1, row.len()), 0, &[NO_TARGET], None, None, Want::default(), &mut st);
-    st[0].max + st[0].sum.ln()
+    st[0].max + st[0].lse_rel
 }
 
 /// Writes `x[n, y_n]` per position (0 at ignored positions).
@@ -106,7 +106,7 @@ pub(crate) fn score<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             out[p0 + q] = if tgt[q] == NO_TARGET {
                 crate::Score { loss: 0.0, above: 0, counted: false }
             } else {
-                let loss = (s.max - s.xt) + s.sum.ln();
+                let loss = (s.max - s.xt) + s.lse_rel;
                 crate::Score { loss: loss.to_f32(), above: s.above, counted: true }
             };
         }

@@ -39,7 +39,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, U: Element>(
         E::soft_stats(io.input(), targets, lay, p0, eps, opts.weight, &mut st[..k]);
         for q in 0..k {
             let st = st[q];
-            let lse_rel = st.sum.ln();
+            let lse_rel = st.lse_rel;
             let a = st.swtx - st.swt * lse_rel;
             acc.add(a);
             if let Some(p) = per.as_deref_mut() {

@@ -83,7 +83,7 @@ impl<R: Real> Engine<R> for Scalar {
                     above += 1;
                 }
             }
-            *st = Stats { max: m, sum: s, xt, sx, above };
+            *st = Stats { max: m, lse_rel: s.ln(), xt, sx, above };
         }
     }
 
@@ -145,7 +145,7 @@ impl<R: Real> Engine<R> for Scalar {
                 swt = swt + wt;
                 swtx = swtx + wt * (v - m);
             }
-            *st = SoftStats { max: m, sum: s, swt, swtx };
+            *st = SoftStats { max: m, lse_rel: s.ln(), swt, swtx };
         }
     }
 
@@ -180,7 +180,7 @@ impl<R: Real> Engine<R> for Scalar {
         let n = lay.classes();
         for (q, s) in st.iter().enumerate() {
             let (base, stride) = lay.row(p0 + q);
-            let lse_rel = s.sum.ln();
+            let lse_rel = s.lse_rel;
             for c in 0..n {
                 let i = base + c * stride;
                 let lp = (real::<R, T>(x[i]) - s.max) - lse_rel;

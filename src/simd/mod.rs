@@ -1,4 +1,6 @@
-//! The fast engine. (The SIMD kernels land here; until then the public path runs the
-//! scalar kernels in f32.)
+//! The fast engine: SIMD kernels on `wide`, generic over a small vector trait.
 
-pub(crate) use crate::scalar::kernels::Scalar as Simd;
+pub(crate) mod kernels;
+pub(crate) mod vector;
+
+pub(crate) use kernels::Simd;

@@ -1,0 +1,760 @@
+//! The SIMD kernels: the fast [`Engine`], twin by twin with `scalar/kernels.rs`.
+//!
+//! Every kernel is generic over [`Vector`] and instantiated with the build's [`V`]. Three
+//! shapes of work:
+//!
+//! - **Rows** (`(N, C)` with C > [`SMALL_C`]): one read pass per row keeps a per-lane online
+//!   `(max, sum)` updated with one exp per element (`e = exp(-|x - m|)`,
+//!   `s = x > m ? s*e + 1 : s + e`), two independent accumulators, and gathers `Σ w x`
+//!   (label smoothing) and the rank of the target in the same pass. The gradient pass
+//!   recomputes `p = exp(lp)` once per element and writes `a*p - c*w` with the target slot
+//!   fixed afterwards through `expm1`.
+//! - **Columns** (channel-first `(N, C, d..)`): the `LANES` positions that are contiguous
+//!   for each class are one vector, so the same online update runs across positions.
+//! - **Small C rows** (`C <=` [`SMALL_C`]): a tile of rows is transposed into a stack
+//!   buffer and handled as columns, so a 10-class row costs a few vector ops, not a lane
+//!   reduction.
+//!
+//! f16/bf16 inputs are converted into stack buffers of [`BUF`] f32 (1 KiB) or of one
+//! vector; no kernel allocates, and no call uses more than 2 KiB of stack scratch.
+
+use super::vector::{V, Vector};
+use crate::engine::{Binary, Coef, Engine, GradDst, NO_TARGET, SoftCoef, SoftStats, Stats, TILE, Want};
+use crate::scalar::kernels::Scalar;
+use crate::{Element, Layout};
+
+/// The SIMD engine (f32 arithmetic).
+pub(crate) struct Simd;
+
+/// f32 values per conversion block for f16/bf16 rows (1 KiB of stack).
+const BUF: usize = 256;
+/// Rows with at most this many classes are transposed and handled as columns.
+const SMALL_C: usize = 16;
+/// Lane indices, for tail masks.
+const IOTA: [f32; 16] = [0., 1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12., 13., 14., 15.];
+
+/// Calls `f(offset, block)` over consecutive f32 blocks of `x`: `x` itself for f32,
+/// converted stack blocks of [`BUF`] values otherwise.
+#[inline(always)]
+fn for_blocks<T: Element>(x: &[T], mut f: impl FnMut(usize, &[f32])) {
+    if let Some(r) = T::as_f32(x) {
+        f(0, r);
+        return;
+    }
+    let mut buf = [0.0f32; BUF];
+    let mut off = 0;
+    for ch in x.chunks(BUF) {
+        T::load_block(ch, &mut buf);
+        f(off, &buf[..ch.len()]);
+        off += ch.len();
+    }
+}
+
+/// The vector of `s[i..]` (padded with 0 past the end), converting from `U`.
+#[inline(always)]
+fn load_at<W: Vector, U: Element>(s: &[U], i: usize) -> W {
+    let s = s.get(i..).unwrap_or(&[]);
+    match U::as_f32(s) {
+        Some(f) => W::load_or(f, 0.0),
+        None => {
+            let mut tmp = [0.0f32; 16];
+            let n = s.len().min(W::LANES);
+            U::load_block(&s[..n], &mut tmp[..n]);
+            W::load_or(&tmp, 0.0)
+        }
+    }
+}
+
+/// The vector of `w[(i + l) % w.len()]` for each lane `l` (trailing-block broadcast).
+#[inline(always)]
+fn load_bcast<W: Vector>(w: &[f32], i: usize) -> W {
+    match w.len() {
+        0 => W::splat(0.0),
+        1 => W::splat(w[0]),
+        len => {
+            let j = i % len;
+            if j + W::LANES <= len {
+                W::load_or(&w[j..], 0.0)
+            } else {
+                let mut tmp = [0.0f32; 16];
+                for (l, t) in tmp.iter_mut().take(W::LANES).enumerate() {
+                    *t = w[(i + l) % len];
+                }
+                W::load_or(&tmp, 0.0)
+            }
+        }
+    }
+}
+
+/// Mask of the first `n` lanes.
+#[inline(always)]
+fn first_lanes<W: Vector>(n: usize) -> W {
+    W::load_or(&IOTA, 0.0).lt(W::splat(n as f32))
+}
+
+/// `s * tanh(x / s)` and `tanh(x / s)`.
+#[inline(always)]
+fn cap_v<W: Vector>(x: W, cap: f32) -> (W, W) {
+    let th = (x * W::splat(1.0 / cap)).tanh_e();
+    (th * W::splat(cap), th)
+}
+
+#[inline]
+fn cap_s(x: f32, cap: Option<f32>) -> f32 {
+    match cap {
+        Some(s) => s * libm::tanhf(x / s),
+        None => x,
+    }
+}
+
+/// Per-lane online log-sum-exp state: `s = Σ exp(x - m)` over the values seen by a lane.
+/// `m` starts at `-f32::MAX`, so `-inf` values (and padding) add exactly 0 and never
+/// produce `-inf - -inf`.
+#[derive(Copy, Clone)]
+struct Lse<W> {
+    m: W,
+    s: W,
+}
+
+impl<W: Vector> Lse<W> {
+    #[inline(always)]
+    fn new() -> Self {
+        Self { m: W::splat(-f32::MAX), s: W::splat(0.0) }
+    }
+
+    /// One exp per element; NaN makes the lane's sum NaN.
+    #[inline(always)]
+    fn push(&mut self, x: W) {
+        let d = x - self.m;
+        let up = d.gt(W::splat(0.0));
+        let e = (-d.abs()).exp_le0();
+        self.s = W::select(up, self.s.mul_add(e, W::splat(1.0)), self.s + e);
+        self.m = W::select(up, x, self.m);
+    }
+
+    #[inline(always)]
+    fn merge(self, o: Self) -> Self {
+        let m = W::select(o.m.gt(self.m), o.m, self.m);
+        let s = self.s * (self.m - m).exp_le0() + o.s * (o.m - m).exp_le0();
+        Self { m, s }
+    }
+
+    /// The row's `(max, sum)` over all lanes.
+    #[inline(always)]
+    fn finish(self) -> (f32, f32) {
+        let mut lanes = [0.0f32; 16];
+        self.m.to_lanes(&mut lanes);
+        let mut m = -f32::MAX;
+        for &v in &lanes[..W::LANES] {
+            if v > m {
+                m = v;
+            }
+        }
+        (m, (self.s * (self.m - W::splat(m)).exp_le0()).reduce_add())
+    }
+}
+
+/// PyTorch's special rows: `(max, sum)` of a non-empty row whose sum is 0 (every logit
+/// `-inf`) or whose max is `+inf` gives NaN, as `x - max` does there.
+#[inline(always)]
+fn fix_special(classes: usize, m: f32, s: f32) -> (f32, f32) {
+    if classes == 0 {
+        (f32::NEG_INFINITY, 0.0)
+    } else if s == 0.0 {
+        (f32::NEG_INFINITY, f32::NAN)
+    } else if m == f32::INFINITY {
+        (m, f32::NAN)
+    } else {
+        (m, s)
+    }
+}
+
+/// One pass over a contiguous row: max, sum, and optionally `Σ w x'` and the count of
+/// logits above the target's.
+#[inline(always)]
+fn row_stats<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP: bool>(
+    row: &[T],
+    t: usize,
+    cap: f32,
+    w: Option<&[f32]>,
+) -> Stats<f32> {
+    let n = row.len();
+    let xt = if t < n { cap_s(row[t].to_f32(), if CAP { Some(cap) } else { None }) } else { 0.0 };
+    let xtv = W::splat(xt);
+    let one = W::splat(1.0);
+    let zero = W::splat(0.0);
+    let (mut a0, mut a1) = (Lse::<W>::new(), Lse::<W>::new());
+    let (mut sx0, mut sx1, mut cnt0, mut cnt1) = (zero, zero, zero, zero);
+    let prep = |x: W| if CAP { cap_v(x, cap).0 } else { x };
+    let wv = |i: usize| match w {
+        Some(w) => W::load_or(&w[i..], 0.0),
+        None => one,
+    };
+    for_blocks(row, |off, blk| {
+        let l = W::LANES;
+        let mut i = 0;
+        while i + 2 * l <= blk.len() {
+            let x0 = prep(W::load_or(&blk[i..], 0.0));
+            let x1 = prep(W::load_or(&blk[i + l..], 0.0));
+            a0.push(x0);
+            a1.push(x1);
+            if SX {
+                sx0 = x0.mul_add(wv(off + i), sx0);
+                sx1 = x1.mul_add(wv(off + i + l), sx1);
+            }
+            if RANK {
+                cnt0 = cnt0 + (x0.gt(xtv) & one);
+                cnt1 = cnt1 + (x1.gt(xtv) & one);
+            }
+            i += 2 * l;
+        }
+        while i < blk.len() {
+            let rem = blk.len() - i;
+            let mut x = prep(W::load_or(&blk[i..], 0.0));
+            if rem < l {
+                let valid = first_lanes::<W>(rem);
+                if SX {
+                    let wt = match w {
+                        Some(w) => W::load_or(&w[off + i..], 0.0),
+                        None => one,
+                    };
+                    sx0 = sx0 + W::select(valid, x * wt, zero);
+                }
+                x = W::select(valid, x, W::splat(f32::NEG_INFINITY));
+            } else if SX {
+                sx0 = x.mul_add(wv(off + i), sx0);
+            }
+            a0.push(x);
+            if RANK {
+                cnt0 = cnt0 + (x.gt(xtv) & one);
+            }
+            i += l;
+        }
+    });
+    let (m, s) = a0.merge(a1).finish();
+    let (max, sum) = fix_special(n, m, s);
+    let sx = if SX {
+        let wsum = match w {
+            Some(w) => sum_f32::<W>(w),
+            None => n as f32,
+        };
+        (sx0 + sx1).reduce_add() - max * wsum
+    } else {
+        0.0
+    };
+    let above = if RANK && t < n { (cnt0 + cnt1).reduce_add() as usize } else { 0 };
+    Stats { max, lse_rel: libm::logf(sum), xt, sx, above }
+}
+
+/// A plain vector sum of `w`.
+#[inline]
+fn sum_f32<W: Vector>(w: &[f32]) -> f32 {
+    let mut acc = W::splat(0.0);
+    let mut i = 0;
+    while i < w.len() {
+        acc = acc + W::load_or(&w[i..], 0.0);
+        i += W::LANES;
+    }
+    acc.reduce_add()
+}
+
+/// Statistics of `LANES` positions whose logits of class `c` are the contiguous values
+/// `x[base + c*stride ..][..LANES]`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn cols_stats<W: Vector, T: Element>(
+    x: &[T],
+    base: usize,
+    stride: usize,
+    classes: usize,
+    tgt: &[usize],
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+    want: Want,
+    out: &mut [Stats<f32>],
+) {
+    let l = W::LANES;
+    let mut xt = [0.0f32; 16];
+    let mut tv = [-1.0f32; 16];
+    for q in 0..l {
+        if tgt[q] < classes {
+            xt[q] = cap_s(x[base + q + tgt[q] * stride].to_f32(), cap);
+            tv[q] = tgt[q] as f32;
+        }
+    }
+    let xtv = W::load_or(&xt, 0.0);
+    let one = W::splat(1.0);
+    let mut acc = Lse::<W>::new();
+    let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
+    let mut wsum = 0.0f32;
+    for c in 0..classes {
+        let mut v: W = load_at(x, base + c * stride);
+        if let Some(s) = cap {
+            v = cap_v(v, s).0;
+        }
+        acc.push(v);
+        if want.sx {
+            let wc = w.map_or(1.0, |w| w[c]);
+            wsum += wc;
+            sx = v.mul_add(W::splat(wc), sx);
+        }
+        if want.rank {
+            cnt = cnt + (v.gt(xtv) & one);
+        }
+    }
+    let mut ms = [0.0f32; 16];
+    let mut ss = [0.0f32; 16];
+    let mut sxs = [0.0f32; 16];
+    let mut cs = [0.0f32; 16];
+    acc.m.to_lanes(&mut ms);
+    acc.s.to_lanes(&mut ss);
+    for q in 0..l {
+        let (m, s) = fix_special(classes, ms[q], ss[q]);
+        ms[q] = m;
+        ss[q] = s;
+    }
+    let lse = W::load_or(&ss, 1.0).ln();
+    let mut lses = [0.0f32; 16];
+    lse.to_lanes(&mut lses);
+    (sx - W::load_or(&ms, 0.0) * W::splat(wsum)).to_lanes(&mut sxs);
+    cnt.to_lanes(&mut cs);
+    for q in 0..l {
+        out[q] = Stats {
+            max: ms[q],
+            lse_rel: if classes == 0 { f32::NEG_INFINITY } else { lses[q] },
+            xt: xt[q],
+            sx: if want.sx { sxs[q] } else { 0.0 },
+            above: if want.rank && tgt[q] < classes { cs[q] as usize } else { 0 },
+        };
+    }
+}
+
+/// Writes one gradient value at `i`.
+#[inline(always)]
+fn put<T: Element>(dst: &mut GradDst<'_, T, f32>, i: usize, g: f32) {
+    match dst {
+        GradDst::Buffer { grad, .. } => grad[i] = g,
+        GradDst::InPlace(x) => x[i] = T::from_f32(g),
+    }
+}
+
+/// `dst[start + j] = f(j, x[start + j])` over `len` values, one vector at a time.
+#[inline(always)]
+fn map_row<W: Vector, T: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    start: usize,
+    len: usize,
+    f: impl Fn(usize, W) -> W,
+) {
+    let step = |src: &[f32], out: &mut [f32], off: usize| {
+        let mut i = 0;
+        while i < src.len() {
+            f(off + i, W::load_or(&src[i..], 0.0)).store(&mut out[i..]);
+            i += W::LANES;
+        }
+    };
+    let in_place = |v: &mut [f32], off: usize| {
+        let mut i = 0;
+        while i < v.len() {
+            f(off + i, W::load_or(&v[i..], 0.0)).store(&mut v[i..]);
+            i += W::LANES;
+        }
+    };
+    let mut buf = [0.0f32; BUF];
+    match dst {
+        GradDst::Buffer { x, grad } => {
+            let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
+            match T::as_f32(xs) {
+                Some(xf) => step(xf, gs, 0),
+                None => {
+                    for (k, ch) in xs.chunks(BUF).enumerate() {
+                        T::load_block(ch, &mut buf);
+                        step(&buf[..ch.len()], &mut gs[k * BUF..], k * BUF);
+                    }
+                }
+            }
+        }
+        GradDst::InPlace(x) => {
+            let xs = &mut x[start..start + len];
+            match T::as_f32_mut(xs) {
+                Some(xf) => in_place(xf, 0),
+                None => {
+                    for (k, ch) in xs.chunks_mut(BUF).enumerate() {
+                        T::load_block(ch, &mut buf);
+                        in_place(&mut buf[..ch.len()], k * BUF);
+                        T::store_block(&buf[..ch.len()], ch);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The gradient of one position at its target slot (see [`Coef`]).
+#[inline]
+fn target_slot(k: &Coef<f32>, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
+    let lp = (k.xt - k.max) - k.lse_rel;
+    let wt = w.map_or(1.0, |w| w[k.t]);
+    let g = k.a * libm::expm1f(lp) + (k.a - k.k) - k.c * wt;
+    match cap {
+        Some(s) => {
+            let th = k.xt / s;
+            g * (1.0 - th * th)
+        }
+        None => g,
+    }
+}
+
+/// `chain * (a*p - c*w)` for a vector of logits, `p = exp((x' - m) - lse_rel)`.
+#[inline(always)]
+fn grad_v<W: Vector>(x: W, m: W, lse: W, a: W, cw: W, cap: Option<f32>) -> W {
+    match cap {
+        None => a * ((x - m) - lse).exp_le0() - cw,
+        Some(s) => {
+            let (xc, th) = cap_v(x, s);
+            (a * ((xc - m) - lse).exp_le0() - cw) * (W::splat(1.0) - th * th)
+        }
+    }
+}
+
+/// Gradient rows of `LANES` column positions (see [`cols_stats`]).
+#[inline(always)]
+fn cols_grad<W: Vector, T: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    base: usize,
+    stride: usize,
+    classes: usize,
+    coef: &[Coef<f32>],
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+) {
+    let l = W::LANES;
+    let lane = |f: fn(&Coef<f32>) -> f32| {
+        let mut a = [0.0f32; 16];
+        for q in 0..l {
+            a[q] = f(&coef[q]);
+        }
+        W::load_or(&a, 0.0)
+    };
+    let (m, lse, a, c) = (lane(|k| k.max), lane(|k| k.lse_rel), lane(|k| k.a), lane(|k| k.c));
+    for cls in 0..classes {
+        let i = base + cls * stride;
+        let cw = c * W::splat(w.map_or(1.0, |w| w[cls]));
+        let x: W = load_at(dst_input(dst), i);
+        let g = grad_v(x, m, lse, a, cw, cap);
+        match dst {
+            GradDst::Buffer { grad, .. } => g.store(&mut grad[i..i + l]),
+            GradDst::InPlace(xs) => {
+                let mut tmp = [0.0f32; 16];
+                g.store(&mut tmp);
+                T::store_block(&tmp[..l], &mut xs[i..i + l]);
+            }
+        }
+    }
+    for (q, k) in coef.iter().enumerate().take(l) {
+        if k.t < classes {
+            put(dst, base + q + k.t * stride, target_slot(k, cap, w));
+        }
+    }
+}
+
+#[inline(always)]
+fn dst_input<'a, T: Element>(dst: &'a GradDst<'_, T, f32>) -> &'a [T] {
+    dst.input()
+}
+
+/// Runs `f(q0, run)` over maximal runs of positions `p0 + q0 ..` that are contiguous in
+/// memory for each class (the same `n` of a channel-first layout).
+#[inline(always)]
+fn column_runs(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize)) {
+    let inner = lay.inner();
+    let mut q = 0;
+    while q < k {
+        let i = (p0 + q) % inner;
+        let run = (k - q).min(inner - i);
+        f(q, run);
+        q += run;
+    }
+}
+
+macro_rules! row_stats_dispatch {
+    ($w:ty, $t:ty, $row:expr, $tt:expr, $cap:expr, $wt:expr, $want:expr) => {{
+        let c = $cap.unwrap_or(1.0);
+        match ($want.sx, $want.rank, $cap.is_some()) {
+            (false, false, false) => row_stats::<$w, $t, false, false, false>($row, $tt, c, $wt),
+            (true, false, false) => row_stats::<$w, $t, true, false, false>($row, $tt, c, $wt),
+            (false, true, false) => row_stats::<$w, $t, false, true, false>($row, $tt, c, $wt),
+            (true, true, false) => row_stats::<$w, $t, true, true, false>($row, $tt, c, $wt),
+            (false, false, true) => row_stats::<$w, $t, false, false, true>($row, $tt, c, $wt),
+            (true, false, true) => row_stats::<$w, $t, true, false, true>($row, $tt, c, $wt),
+            (false, true, true) => row_stats::<$w, $t, false, true, true>($row, $tt, c, $wt),
+            (true, true, true) => row_stats::<$w, $t, true, true, true>($row, $tt, c, $wt),
+        }
+    }};
+}
+
+impl Engine<f32> for Simd {
+    fn class_stats<T: Element>(
+        x: &[T],
+        lay: Layout,
+        p0: usize,
+        tgt: &[usize],
+        cap: Option<f32>,
+        w: Option<&[f32]>,
+        want: Want,
+        out: &mut [Stats<f32>],
+    ) {
+        let classes = lay.classes();
+        let l = V::LANES;
+        if lay.inner() == 1 {
+            if classes <= SMALL_C && out.len() == TILE && TILE % l == 0 {
+                // Transpose the tile: buf[c * TILE + q] = x[(p0 + q) * C + c].
+                let mut buf = [0.0f32; SMALL_C * TILE];
+                let rows = &x[p0 * classes..(p0 + TILE) * classes];
+                for (q, row) in rows.chunks_exact(classes.max(1)).enumerate().take(TILE) {
+                    for (c, v) in row.iter().enumerate() {
+                        buf[c * TILE + q] = v.to_f32();
+                    }
+                }
+                let mut g = 0;
+                while g < TILE {
+                    cols_stats::<V, f32>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
+                    g += l;
+                }
+                return;
+            }
+            for (q, st) in out.iter_mut().enumerate() {
+                let row = &x[(p0 + q) * classes..(p0 + q + 1) * classes];
+                *st = row_stats_dispatch!(V, T, row, tgt[q], cap, w, want);
+            }
+            return;
+        }
+        column_runs(lay, p0, out.len(), |q0, run| {
+            let mut q = q0;
+            while q + l <= q0 + run {
+                let (base, stride) = lay.row(p0 + q);
+                cols_stats::<V, T>(x, base, stride, classes, &tgt[q..], cap, w, want, &mut out[q..]);
+                q += l;
+            }
+            if q < q0 + run {
+                let end = q0 + run;
+                Scalar::class_stats(x, lay, p0 + q, &tgt[q..end], cap, w, want, &mut out[q..end]);
+            }
+        });
+    }
+
+    fn class_grad<T: Element>(
+        dst: &mut GradDst<'_, T, f32>,
+        lay: Layout,
+        p0: usize,
+        coef: &[Coef<f32>],
+        cap: Option<f32>,
+        w: Option<&[f32]>,
+    ) {
+        let classes = lay.classes();
+        let l = V::LANES;
+        if lay.inner() == 1 {
+            for (q, k) in coef.iter().enumerate() {
+                let start = (p0 + q) * classes;
+                let (m, lse, a) = (V::splat(k.max), V::splat(k.lse_rel), V::splat(k.a));
+                let c = V::splat(k.c);
+                match w {
+                    Some(w) if k.c != 0.0 => map_row::<V, T>(dst, start, classes, |j, x| {
+                        grad_v(x, m, lse, a, c * V::load_or(&w[j..], 0.0), cap)
+                    }),
+                    _ => map_row::<V, T>(dst, start, classes, |_, x| grad_v(x, m, lse, a, c, cap)),
+                }
+                if k.t < classes {
+                    put(dst, start + k.t, target_slot(k, cap, w));
+                }
+            }
+            return;
+        }
+        column_runs(lay, p0, coef.len(), |q0, run| {
+            let mut q = q0;
+            while q + l <= q0 + run {
+                let (base, stride) = lay.row(p0 + q);
+                cols_grad::<V, T>(dst, base, stride, classes, &coef[q..], cap, w);
+                q += l;
+            }
+            if q < q0 + run {
+                Scalar::class_grad(dst, lay, p0 + q, &coef[q..q0 + run], cap, w);
+            }
+        });
+    }
+
+    fn soft_stats<T: Element, U: Element>(
+        x: &[T],
+        t: &[U],
+        lay: Layout,
+        p0: usize,
+        eps: f32,
+        w: Option<&[f32]>,
+        out: &mut [SoftStats<f32>],
+    ) {
+        let classes = lay.classes();
+        if lay.inner() != 1 {
+            return Scalar::soft_stats(x, t, lay, p0, eps, w, out);
+        }
+        let uni = if classes > 0 { eps / classes as f32 } else { 0.0 };
+        let keep = V::splat(1.0 - eps);
+        for (q, st) in out.iter_mut().enumerate() {
+            let start = (p0 + q) * classes;
+            let row = &x[start..start + classes];
+            let s = row_stats::<V, T, false, false, false>(row, NO_TARGET, 1.0, None);
+            let m = V::splat(s.max);
+            let (mut swt, mut swtx) = (V::splat(0.0), V::splat(0.0));
+            for_blocks(row, |off, blk| {
+                let mut i = 0;
+                while i < blk.len() {
+                    let valid = first_lanes::<V>(blk.len() - i);
+                    let xv = V::load_or(&blk[i..], 0.0);
+                    let tv: V = load_at(t, start + off + i);
+                    let wv = match w {
+                        Some(w) => V::load_or(&w[off + i..], 0.0),
+                        None => V::splat(1.0),
+                    };
+                    let wt = V::select(valid, wv * tv.mul_add(keep, V::splat(uni)), V::splat(0.0));
+                    swt = swt + wt;
+                    swtx = swtx + V::select(valid, wt * (xv - m), V::splat(0.0));
+                    i += V::LANES;
+                }
+            });
+            *st = SoftStats { max: s.max, lse_rel: s.lse_rel, swt: swt.reduce_add(), swtx: swtx.reduce_add() };
+        }
+    }
+
+    fn soft_grad<T: Element, U: Element>(
+        dst: &mut GradDst<'_, T, f32>,
+        t: &[U],
+        lay: Layout,
+        p0: usize,
+        coef: &[SoftCoef<f32>],
+        eps: f32,
+        w: Option<&[f32]>,
+    ) {
+        let classes = lay.classes();
+        if lay.inner() != 1 {
+            return Scalar::soft_grad(dst, t, lay, p0, coef, eps, w);
+        }
+        let uni = V::splat(if classes > 0 { eps / classes as f32 } else { 0.0 });
+        let keep = V::splat(1.0 - eps);
+        for (q, k) in coef.iter().enumerate() {
+            let start = (p0 + q) * classes;
+            let (m, lse, a, s) = (V::splat(k.max), V::splat(k.lse_rel), V::splat(k.a), V::splat(k.s));
+            map_row::<V, T>(dst, start, classes, |j, x| {
+                let tv: V = load_at(t, start + j);
+                let wv = match w {
+                    Some(w) => V::load_or(&w[j..], 0.0),
+                    None => V::splat(1.0),
+                };
+                a * ((x - m) - lse).exp_le0() - s * wv * tv.mul_add(keep, uni)
+            });
+        }
+    }
+
+    fn normalize<T: Element>(
+        x: &[T],
+        lay: Layout,
+        p0: usize,
+        st: &[Stats<f32>],
+        log: bool,
+        out: &mut [f32],
+    ) {
+        let classes = lay.classes();
+        if lay.inner() != 1 {
+            return Scalar::normalize(x, lay, p0, st, log, out);
+        }
+        for (q, s) in st.iter().enumerate() {
+            let start = (p0 + q) * classes;
+            let (m, lse) = (V::splat(s.max), V::splat(s.lse_rel));
+            let dst = &mut out[start..start + classes];
+            for_blocks(&x[start..start + classes], |off, blk| {
+                let mut i = 0;
+                while i < blk.len() {
+                    let lp = (V::load_or(&blk[i..], 0.0) - m) - lse;
+                    let v = if log { lp } else { lp.exp_le0() };
+                    v.store(&mut dst[off + i..]);
+                    i += V::LANES;
+                }
+            });
+        }
+    }
+
+    fn binary<T: Element>(
+        kind: Binary<f32>,
+        x: &[T],
+        y: &[T],
+        i0: usize,
+        w: Option<&[f32]>,
+        pw: Option<&[f32]>,
+        mut per: Option<&mut [f32]>,
+        mut grad: Option<(&mut [f32], f32)>,
+    ) -> f32 {
+        if matches!(kind, Binary::SigmoidFocal { .. }) {
+            return Scalar::binary(kind, x, y, i0, w, pw, per, grad);
+        }
+        let (zero, one) = (V::splat(0.0), V::splat(1.0));
+        let mut acc = zero;
+        let mut i = 0;
+        while i < x.len() {
+            let rem = x.len() - i;
+            let xv: V = load_at(x, i);
+            let yv: V = load_at(y, i);
+            let wv = w.map_or(one, |w| load_bcast(w, i0 + i));
+            let (l, d) = match kind {
+                Binary::Bce => {
+                    let floor = V::splat(-100.0);
+                    let log1m = V::max_nan_b(floor, (-xv).log1p());
+                    let logp = V::max_nan_b(floor, xv.ln_full());
+                    let l = (yv - one) * log1m - yv * logp;
+                    let den = V::max_nan_b(V::splat(1e-12), (one - xv) * xv);
+                    (l, (xv - yv) / den)
+                }
+                _ => {
+                    let e = (-xv.abs()).exp_le0();
+                    let log_sig = V::min_nan_b(zero, xv) - e.log1p();
+                    let r = one / (one + e);
+                    let sig = V::select(xv.ge(zero), r, e * r);
+                    match pw {
+                        None => ((one - yv) * xv - log_sig, sig - yv),
+                        Some(pw) => {
+                            let pwv = load_bcast::<V>(pw, i0 + i);
+                            let lw = (pwv - one).mul_add(yv, one);
+                            let t = pwv * yv;
+                            ((one - yv) * xv - lw * log_sig, lw * sig - t)
+                        }
+                    }
+                }
+            };
+            let l = l * wv;
+            if rem < V::LANES {
+                acc = acc + V::select(first_lanes::<V>(rem), l, zero);
+            } else {
+                acc = acc + l;
+            }
+            if let Some(p) = per.as_deref_mut() {
+                l.store(&mut p[i..]);
+            }
+            if let Some((g, scale)) = grad.as_mut() {
+                (d * wv * V::splat(*scale)).store(&mut g[i..]);
+            }
+            i += V::LANES;
+        }
+        acc.reduce_add()
+    }
+
+    fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize> {
+        let (zero, one) = (V::splat(0.0), V::splat(1.0));
+        let mut i = 0;
+        while i < v.len() {
+            let x: V = load_at(v, i);
+            // The padding past the end is 0, inside [0, 1].
+            if !(x.ge(zero) & one.ge(x)).all_set() {
+                return <Scalar as Engine<f32>>::first_outside_unit(&v[i..]).map(|j| i + j);
+            }
+            i += V::LANES;
+        }
+        None
+    }
+}

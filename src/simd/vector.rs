@@ -1,0 +1,233 @@
+//! The small set of vector operations every SIMD kernel is written against.
+//!
+//! The kernels in `simd/kernels.rs` are generic over [`Vector`]; this file implements it
+//! for `wide::f32x8` and `wide::f32x16` and picks [`V`], the width the build uses:
+//! 16 lanes when AVX-512F is enabled at compile time (`-C target-cpu=x86-64-v4`), 8
+//! otherwise (`wide` lowers f32x8 to AVX2, to two SSE2 or NEON registers, or to arrays).
+//! A second backend (run-time dispatched `core::arch` intrinsics, say) is one more
+//! `impl Vector` plus a `#[target_feature]` entry point; no kernel changes.
+//!
+//! The transcendental functions here have stated bounds, checked against f64 in
+//! `tests/precision.rs`:
+//! - [`Vector::exp_le0`] on `[-87.3, 0]`: at most 2 ULP (Cody-Waite reduction, Cephes
+//!   degree-6 polynomial); exactly 0 below -87.3 and for `-inf`; NaN in, NaN out.
+//! - [`Vector::ln`] (`wide`'s Cephes `ln`): at most 2 ULP on normal numbers; `ln 0 = -inf`.
+//! - [`Vector::log1p`]: at most 3 ULP on `[-1, 1]` (Goldberg's correction of `ln(1+x)`).
+
+use core::ops::{Add, BitAnd, Div, Mul, Neg, Sub};
+use wide::{f32x8, f32x16};
+
+/// A vector of `LANES` f32 lanes. Masks are vectors whose lanes are all-ones or all-zeros.
+pub(crate) trait Vector:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + BitAnd<Output = Self>
+{
+    /// Number of f32 lanes.
+    const LANES: usize;
+    /// All lanes `v`.
+    fn splat(v: f32) -> Self;
+    /// The first `LANES` values of `s` (`s.len() >= LANES`; shorter slices are padded with
+    /// `pad`, which never happens on the hot path).
+    fn load_or(s: &[f32], pad: f32) -> Self;
+    /// Writes the lanes into the first `LANES` values of `s` (fewer if `s` is shorter).
+    fn store(self, s: &mut [f32]);
+    /// `self * a + b`, fused where the build has FMA.
+    fn mul_add(self, a: Self, b: Self) -> Self;
+    /// Lane-wise maximum; NaN in `b` propagates (`max(a, NaN) = NaN`), NaN in `a` does not.
+    fn max_nan_b(a: Self, b: Self) -> Self;
+    /// Lane-wise minimum with the same NaN rule.
+    fn min_nan_b(a: Self, b: Self) -> Self;
+    /// `|self|`.
+    fn abs(self) -> Self;
+    /// Mask of `self > o`.
+    fn gt(self, o: Self) -> Self;
+    /// Mask of `self >= o`.
+    fn ge(self, o: Self) -> Self;
+    /// Mask of `self < o`.
+    fn lt(self, o: Self) -> Self;
+    /// Mask of `self == o`.
+    fn eq(self, o: Self) -> Self;
+    /// Lanes of `t` where `mask`, else of `f`.
+    fn select(mask: Self, t: Self, f: Self) -> Self;
+    /// Round to nearest integer (as a float).
+    fn round(self) -> Self;
+    /// `self * 2^n` for integral `n` in `[-126, 127]` (exponent-field arithmetic).
+    fn ldexp(self, n: Self) -> Self;
+    /// Sum of the lanes.
+    fn reduce_add(self) -> f32;
+    /// The lanes as an array-backed slice, for scalar post-processing.
+    fn to_lanes(self, out: &mut [f32]);
+    /// Whether every lane of a mask is set.
+    fn all_set(self) -> bool;
+    /// Natural logarithm (`wide`'s).
+    fn ln(self) -> Self;
+
+    /// `exp(t)` for `t <= 0` (a few ULP above 0 are fine): 0 below -87.3 and at `-inf`, NaN
+    /// for NaN. The hot-loop exp.
+    #[inline(always)]
+    fn exp_le0(self) -> Self {
+        let lo = Self::splat(-87.3);
+        let t = Self::max_nan_b(lo, self);
+        Self::select(self.lt(lo), Self::splat(0.0), t.exp_core())
+    }
+
+    /// `exp(t)` for `t` in `[-87.3, 88.72]` (no range handling): Cody-Waite reduction to
+    /// `r` in `[-ln2/2, ln2/2]`, then Cephes' degree-6 polynomial, then `* 2^n`.
+    #[inline(always)]
+    fn exp_core(self) -> Self {
+        let n = (self * Self::splat(core::f32::consts::LOG2_E)).round();
+        let r = n.mul_add(Self::splat(-0.693_359_4), self);
+        let r = n.mul_add(Self::splat(2.121_944_4e-4), r);
+        let mut p = Self::splat(1.987_569_1e-4);
+        p = p.mul_add(r, Self::splat(1.398_199_9e-3));
+        p = p.mul_add(r, Self::splat(8.333_452e-3));
+        p = p.mul_add(r, Self::splat(4.166_579_6e-2));
+        p = p.mul_add(r, Self::splat(1.666_666_5e-1));
+        p = p.mul_add(r, Self::splat(0.5));
+        let r2 = r * r;
+        let e = p.mul_add(r2, r) + Self::splat(1.0);
+        e.ldexp(n)
+    }
+
+    /// `ln(1 + x)` for `x >= -1`, accurate near 0: `ln(u) * x / (u - 1)` with `u = 1 + x`.
+    #[inline(always)]
+    fn log1p(self) -> Self {
+        let one = Self::splat(1.0);
+        let u = self + one;
+        let d = u - one;
+        let exact = d.eq(Self::splat(0.0));
+        // `d` is 0 only where `u == 1`; the division is then unused.
+        let safe_d = Self::select(exact, one, d);
+        Self::select(exact, self, u.ln() * (self / safe_d))
+    }
+
+    /// `ln(x)` for `x >= 0` including subnormals (scaled by `2^24` first), `ln 0 = -inf`.
+    #[inline(always)]
+    fn ln_full(self) -> Self {
+        let tiny = self.lt(Self::splat(f32::MIN_POSITIVE));
+        let scaled = Self::select(tiny, self * Self::splat(16_777_216.0), self);
+        let off = Self::select(tiny, Self::splat(24.0 * core::f32::consts::LN_2), Self::splat(0.0));
+        scaled.ln() - off
+    }
+
+    /// `tanh(y)` from `exp(-2|y|)`: NaN in, NaN out.
+    #[inline(always)]
+    fn tanh_e(self) -> Self {
+        let one = Self::splat(1.0);
+        let e = (Self::splat(-2.0) * self.abs()).exp_le0();
+        let t = (one - e) / (one + e);
+        Self::select(self.lt(Self::splat(0.0)), -t, t)
+    }
+}
+
+macro_rules! impl_vector {
+    ($v:ty, $i:ty, $lanes:literal) => {
+        impl Vector for $v {
+            const LANES: usize = $lanes;
+            #[inline(always)]
+            fn splat(v: f32) -> Self {
+                <$v>::splat(v)
+            }
+            #[inline(always)]
+            fn load_or(s: &[f32], pad: f32) -> Self {
+                let (chunks, _) = s.as_chunks::<$lanes>();
+                match chunks.first() {
+                    Some(a) => <$v>::new(*a),
+                    None => {
+                        let mut a = [pad; $lanes];
+                        for (d, v) in a.iter_mut().zip(s) {
+                            *d = *v;
+                        }
+                        <$v>::new(a)
+                    }
+                }
+            }
+            #[inline(always)]
+            fn store(self, s: &mut [f32]) {
+                let a = self.to_array();
+                for (d, v) in s.iter_mut().zip(a.iter()) {
+                    *d = *v;
+                }
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$v>::mul_add(self, a, b)
+            }
+            #[inline(always)]
+            fn max_nan_b(a: Self, b: Self) -> Self {
+                // fast_max is the native max: on x86 it returns its second operand when
+                // either is NaN; elsewhere it propagates NaN from both.
+                a.fast_max(b)
+            }
+            #[inline(always)]
+            fn min_nan_b(a: Self, b: Self) -> Self {
+                a.fast_min(b)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                <$v>::abs(self)
+            }
+            #[inline(always)]
+            fn gt(self, o: Self) -> Self {
+                self.simd_gt(o)
+            }
+            #[inline(always)]
+            fn ge(self, o: Self) -> Self {
+                self.simd_ge(o)
+            }
+            #[inline(always)]
+            fn lt(self, o: Self) -> Self {
+                self.simd_lt(o)
+            }
+            #[inline(always)]
+            fn eq(self, o: Self) -> Self {
+                self.simd_eq(o)
+            }
+            #[inline(always)]
+            fn select(mask: Self, t: Self, f: Self) -> Self {
+                mask.select(t, f)
+            }
+            #[inline(always)]
+            fn round(self) -> Self {
+                <$v>::round(self)
+            }
+            #[inline(always)]
+            fn ldexp(self, n: Self) -> Self {
+                let bits: $i = wide::bytemuck::cast(self);
+                let add = n.round_int() << 23u32;
+                wide::bytemuck::cast(bits + add)
+            }
+            #[inline(always)]
+            fn reduce_add(self) -> f32 {
+                <$v>::reduce_add(self)
+            }
+            #[inline(always)]
+            fn to_lanes(self, out: &mut [f32]) {
+                self.store(out)
+            }
+            #[inline(always)]
+            fn all_set(self) -> bool {
+                <$v>::all(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                <$v>::ln(self)
+            }
+        }
+    };
+}
+
+impl_vector!(f32x8, wide::i32x8, 8);
+impl_vector!(f32x16, wide::i32x16, 16);
+
+/// The vector type of this build.
+#[cfg(target_feature = "avx512f")]
+pub(crate) type V = f32x16;
+/// The vector type of this build.
+#[cfg(not(target_feature = "avx512f"))]
+pub(crate) type V = f32x8;
