@@ -181,6 +181,9 @@ fn row_stats<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP:
     let n = row.len();
     let xt = if t < n { cap_s(row[t].to_f32(), if CAP { Some(cap) } else { None }) } else { 0.0 };
     let xtv = W::splat(xt);
+    // Σ w (x - r) with r the target logit keeps the sum's terms as small as the row's spread.
+    let r = if xt.is_finite() { xt } else { 0.0 };
+    let rv = W::splat(r);
     let one = W::splat(1.0);
     let zero = W::splat(0.0);
     let (mut a0, mut a1) = (Lse::<W>::new(), Lse::<W>::new());
@@ -199,8 +202,8 @@ fn row_stats<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP:
             a0.push(x0);
             a1.push(x1);
             if SX {
-                sx0 = x0.mul_add(wv(off + i), sx0);
-                sx1 = x1.mul_add(wv(off + i + l), sx1);
+                sx0 = (x0 - rv).mul_add(wv(off + i), sx0);
+                sx1 = (x1 - rv).mul_add(wv(off + i + l), sx1);
             }
             if RANK {
                 cnt0 = cnt0 + (x0.gt(xtv) & one);
@@ -218,11 +221,11 @@ fn row_stats<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP:
                         Some(w) => W::load_or(&w[off + i..], 0.0),
                         None => one,
                     };
-                    sx0 = sx0 + W::select(valid, x * wt, zero);
+                    sx0 = sx0 + W::select(valid, (x - rv) * wt, zero);
                 }
                 x = W::select(valid, x, W::splat(f32::NEG_INFINITY));
             } else if SX {
-                sx0 = x.mul_add(wv(off + i), sx0);
+                sx0 = (x - rv).mul_add(wv(off + i), sx0);
             }
             a0.push(x);
             if RANK {
@@ -238,7 +241,7 @@ fn row_stats<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP:
             Some(w) => sum_f32::<W>(w),
             None => n as f32,
         };
-        (sx0 + sx1).reduce_add() - max * wsum
+        (sx0 + sx1).reduce_add() - (max - r) * wsum
     } else {
         0.0
     };
@@ -283,6 +286,7 @@ fn cols_stats<W: Vector, T: Element>(
         }
     }
     let xtv = W::load_or(&xt, 0.0);
+    let rv = W::select(xtv.abs().lt(W::splat(f32::INFINITY)), xtv, W::splat(0.0));
     let one = W::splat(1.0);
     let mut acc = Lse::<W>::new();
     let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
@@ -296,7 +300,7 @@ fn cols_stats<W: Vector, T: Element>(
         if want.sx {
             let wc = w.map_or(1.0, |w| w[c]);
             wsum += wc;
-            sx = v.mul_add(W::splat(wc), sx);
+            sx = (v - rv).mul_add(W::splat(wc), sx);
         }
         if want.rank {
             cnt = cnt + (v.gt(xtv) & one);
@@ -316,7 +320,7 @@ fn cols_stats<W: Vector, T: Element>(
     let lse = W::load_or(&ss, 1.0).ln();
     let mut lses = [0.0f32; 16];
     lse.to_lanes(&mut lses);
-    (sx - W::load_or(&ms, 0.0) * W::splat(wsum)).to_lanes(&mut sxs);
+    (sx - (W::load_or(&ms, 0.0) - rv) * W::splat(wsum)).to_lanes(&mut sxs);
     cnt.to_lanes(&mut cs);
     for q in 0..l {
         out[q] = Stats {
@@ -620,7 +624,8 @@ impl Engine<f32> for Simd {
                     i += V::LANES;
                 }
             });
-            *st = SoftStats { max: s.max, lse_rel: s.lse_rel, swt: swt.reduce_add(), swtx: swtx.reduce_add() };
+            *st =
+                SoftStats { max: s.max, lse_rel: s.lse_rel, swt: swt.reduce_add(), swtx: swtx.reduce_add() };
         }
     }
 
@@ -653,14 +658,7 @@ impl Engine<f32> for Simd {
         }
     }
 
-    fn normalize<T: Element>(
-        x: &[T],
-        lay: Layout,
-        p0: usize,
-        st: &[Stats<f32>],
-        log: bool,
-        out: &mut [f32],
-    ) {
+    fn normalize<T: Element>(x: &[T], lay: Layout, p0: usize, st: &[Stats<f32>], log: bool, out: &mut [f32]) {
         let classes = lay.classes();
         if lay.inner() != 1 {
             return Scalar::normalize(x, lay, p0, st, log, out);

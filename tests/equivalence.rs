@@ -1,0 +1,464 @@
+//! The SIMD path against the scalar path (in f64, the oracle, and in f32) over every
+//! length 0..=4*16+3 (16 = the widest vector), every start offset 0..16, with NaN, ±inf,
+//! huge, tiny and subnormal values placed in the head, body and tail of rows, for f32,
+//! f16 and bf16 inputs: losses, gradients and primitives, within the per-operation bounds
+//! stated in the crate docs ("Precision").
+
+use xent::{
+    BceOptions, BceWithLogitsOptions, CrossEntropyOptions, Element, Layout, ProbsOptions, Reduction,
+    SigmoidFocalOptions, SoftmaxFocalOptions, bf16, f16,
+};
+
+const EPS: f64 = f32::EPSILON as f64;
+const MAX_LEN: usize = if cfg!(miri) { 19 } else { 4 * 16 + 3 };
+const OFFSETS: usize = if cfg!(miri) { 2 } else { 16 };
+
+/// splitmix64: a tiny deterministic generator.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn normal(&mut self) -> f32 {
+        let (u, v) = (self.unit().max(1e-7), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const SPECIALS: [f32; 8] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 1e-30, 1e-40, -3.0e38];
+
+/// A logit row: scaled normals, and with `special` one special value at the head, in the
+/// body or at the tail.
+fn logits(rng: &mut Rng, n: usize, special: Option<(f32, usize)>) -> Vec<f32> {
+    let scale = [1.0, 3.0, 10.0, 30.0][rng.below(4)];
+    let mut v: Vec<f32> = (0..n).map(|_| rng.normal() * scale).collect();
+    if let (Some((s, place)), true) = (special, n > 0) {
+        let i = match place {
+            0 => 0,
+            1 => n / 2,
+            _ => n - 1,
+        };
+        v[i] = s;
+    }
+    v
+}
+
+/// `|got - want| <= bound`, NaN where NaN is due, the same infinity where one is due.
+#[track_caller]
+fn check(what: &str, got: f64, want: f64, bound: f64) {
+    if want.is_nan() {
+        assert!(got.is_nan(), "{what}: got {got:e}, want NaN");
+    } else if want.is_infinite() || (want as f32).is_infinite() {
+        // Beyond f32's range the f32 answer is the infinity it rounds to.
+        assert_eq!(got, f64::from(want as f32), "{what}");
+    } else {
+        assert!(
+            (got - want).abs() <= bound,
+            "{what}: got {got:e}, want {want:e}, |err| {:e} > bound {bound:e}",
+            (got - want).abs()
+        );
+    }
+}
+
+fn to<T: Element>(v: &[f32]) -> Vec<T> {
+    v.iter().map(|&x| T::from_f32(x)).collect()
+}
+
+/// Puts `v` at offset `off` of a fresh buffer, so every alignment is seen.
+fn at<T: Element>(v: &[T], off: usize) -> (Vec<T>, std::ops::Range<usize>) {
+    let mut b = vec![T::default(); off];
+    b.extend_from_slice(v);
+    (b, off..off + v.len())
+}
+
+fn row_scale(x: &[f32]) -> f64 {
+    x.iter().filter(|v| v.is_finite()).fold(1.0f64, |m, &v| m.max(f64::from(v.abs())))
+}
+
+/// Log-sum-exp, log-softmax, softmax and the per-row cross-entropy and its gradient for
+/// one row of `n` classes, checked against the f64 oracle.
+fn one_row<T: Element>(rng: &mut Rng, n: usize, off: usize, special: Option<(f32, usize)>) {
+    let raw = logits(rng, n, special);
+    let xt: Vec<T> = to(&raw);
+    let x32: Vec<f32> = xt.iter().map(|v| v.to_f32()).collect();
+    let (buf, r) = at(&xt, off);
+    let x = &buf[r];
+    let lay = Layout::rows(1, n);
+    let tag = format!("{} n={n} off={off} special={special:?}", T::DTYPE);
+    let scale = row_scale(&x32);
+
+    // log-sum-exp: bound 4 eps (|max| + ln n + 1).
+    let lse = f64::from(xent::log_sum_exp(x));
+    let lse64: f64 = xent::scalar::log_sum_exp(x);
+    let lse_bound = 4.0 * EPS * (scale + (n as f64).ln() + 1.0);
+    check(&format!("lse {tag}"), lse, lse64, lse_bound);
+
+    // log-softmax and softmax
+    let mut lp = vec![0.0f32; n];
+    let mut lp64 = vec![0.0f64; n];
+    xent::log_softmax_into(x, lay, &mut lp).unwrap();
+    xent::scalar::log_softmax_into(x, lay, &mut lp64).unwrap();
+    let mut sm = vec![0.0f32; n];
+    let mut sm64 = vec![0.0f64; n];
+    xent::softmax_into(x, lay, &mut sm).unwrap();
+    xent::scalar::softmax_into(x, lay, &mut sm64).unwrap();
+    for j in 0..n {
+        check(
+            &format!("log_softmax[{j}] {tag}"),
+            f64::from(lp[j]),
+            lp64[j],
+            lse_bound + 2.0 * EPS * lp64[j].abs(),
+        );
+        // softmax: relative 2 eps (exp) on top of the log-softmax error.
+        check(
+            &format!("softmax[{j}] {tag}"),
+            f64::from(sm[j]),
+            sm64[j], // exp flushes results below about exp(-87.3) = 1.2e-38 to 0.
+            if sm64[j] == 0.0 { 0.0 } else { (lse_bound + 4.0 * EPS * (1.0 + lp64[j].abs())) * sm64[j] }
+                + 1.3e-38,
+        );
+    }
+
+    if n == 0 {
+        return;
+    }
+    // cross-entropy and its fused gradient, with every option combination.
+    let t = [rng.below(n) as i64];
+    let w: Vec<f32> = (0..n).map(|_| 0.25 + rng.unit()).collect();
+    for (ls, zl, cap, weighted) in [
+        (0.0, 0.0, None, false),
+        (0.1, 0.0, None, true),
+        (0.0, 1e-3, None, false),
+        (0.0, 0.0, Some(15.0), false),
+        (0.2, 1e-4, Some(30.0), true),
+    ] {
+        let opts = CrossEntropyOptions::new()
+            .with_label_smoothing(ls)
+            .with_z_loss(zl)
+            .with_softcap(cap)
+            .with_weight(if weighted { Some(&w) } else { None })
+            .with_reduction(Reduction::Sum);
+        let otag = format!("{tag} ls={ls} z={zl} cap={cap:?} w={weighted}");
+        let mut g = vec![0.0f32; n];
+        let mut g64 = vec![0.0f64; n];
+        let loss = f64::from(xent::cross_entropy_with_grad(x, lay, &t, &opts, &mut g).unwrap());
+        let loss64: f64 = xent::scalar::cross_entropy_with_grad(x, lay, &t, &opts, &mut g64).unwrap();
+        let plain = f64::from(xent::cross_entropy(x, lay, &t, &opts).unwrap());
+        assert!(
+            plain.to_bits() == loss.to_bits() || (plain.is_nan() && loss.is_nan()),
+            "fused and plain forward differ {otag}"
+        );
+        // Loss: the LSE bound, scaled by the weights and smoothing sum, plus the z-term's
+        // 2 z |lse| times it; soft-capped rows add 4 eps cap per tanh.
+        let wmax = if weighted { 1.25 } else { 1.0 };
+        let cap_err = cap.map_or(0.0, |c: f32| 4.0 * EPS * f64::from(c));
+        let sc = scale.min(cap.map_or(f64::MAX, f64::from));
+        let unit = 4.0 * EPS * (sc + (n as f64).ln() + 1.0) + cap_err;
+        let bound =
+            wmax * (unit * (1.0 + 2.0 * f64::from(zl) * loss64.abs().sqrt()) + 4.0 * EPS * loss64.abs());
+        // Label smoothing's Σ w x is accumulated in one pass: its error grows with n |max|.
+        let bound = bound + f64::from(ls) * wmax * 4.0 * EPS * sc * (n as f64).sqrt();
+        let loss32: f32 = xent::scalar::cross_entropy(x, lay, &t, &opts).unwrap();
+        // Label smoothing's one-pass Σ w (x - x_t) overflows f32 when the row's spread times
+        // the weights' total reaches f32::MAX (logits near ±1e38): documented, allowed here.
+        let xt0 = f64::from(x32[t[0] as usize]);
+        let spread =
+            x32.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, &v| m.max((f64::from(v) - xt0).abs()));
+        let sx_overflow = ls > 0.0 && spread * wmax * n as f64 >= f64::from(f32::MAX) / 2.0;
+        if sx_overflow && !loss.is_finite() {
+            // allowed
+        } else if loss32.is_finite() || loss64.is_nan() {
+            check(&format!("ce loss {otag}"), loss, loss64, bound);
+        } else {
+            // An intermediate (Σ w (x - m) near ±f32::MAX) overflows in f32 itself: the scalar
+            // f32 path is not finite either, and neither may the fast path pretend to be.
+            assert!(!loss.is_finite(), "ce loss {otag}: got {loss}, scalar f32 {loss32}");
+        }
+        for j in 0..n {
+            let gb = 8.0 * (unit + EPS) * (1.0 + 2.0 * f64::from(zl) * (sc + 1.0));
+            check(&format!("ce grad[{j}] {otag}"), f64::from(g[j]), g64[j], gb);
+        }
+        // In place over the logits (rounded once to T).
+        let mut xi = x.to_vec();
+        let li = f64::from(xent::cross_entropy_with_grad_in_place(&mut xi, lay, &t, &opts).unwrap());
+        assert!(
+            li.to_bits() == loss.to_bits() || (li.is_nan() && loss.is_nan()),
+            "in-place loss differs {otag}"
+        );
+        for j in 0..n {
+            let want = f64::from(T::from_f32(g[j]).to_f32());
+            let got = f64::from(xi[j].to_f32());
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "in-place grad[{j}] {otag}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+fn rows_for<T: Element>(seed: u64) {
+    let mut rng = Rng(seed);
+    for n in 0..=MAX_LEN {
+        for off in 0..OFFSETS {
+            one_row::<T>(&mut rng, n, off, None);
+        }
+        for &s in &SPECIALS {
+            for place in 0..3 {
+                one_row::<T>(&mut rng, n, n % OFFSETS, Some((s, place)));
+            }
+        }
+    }
+}
+
+#[test]
+fn rows_f32() {
+    rows_for::<f32>(1);
+}
+
+#[test]
+fn rows_f16() {
+    rows_for::<f16>(2);
+}
+
+#[test]
+fn rows_bf16() {
+    rows_for::<bf16>(3);
+}
+
+/// Whole problems: (N, C) with small and large C (the transposed small-C kernel and the row
+/// kernel), channel-first layouts (the column kernel and its scalar edges), ignored
+/// targets, weights, smoothing; per-position losses, reductions and gradients.
+fn problems<T: Element>(seed: u64) {
+    let mut rng = Rng(seed);
+    let shapes: &[(usize, usize, usize)] = if cfg!(miri) {
+        &[(17, 3, 1), (2, 3, 9)]
+    } else {
+        &[
+            (1, 1, 1),
+            (33, 10, 1),
+            (40, 16, 1),
+            (31, 17, 1),
+            (5, 70, 1),
+            (2, 4, 37),
+            (3, 5, 16),
+            (1, 3, 70),
+            (2, 1000, 1),
+            (2, 6, 48),
+        ]
+    };
+    for &(n, c, inner) in shapes {
+        let lay = Layout::channel_first(n, c, inner);
+        let len = n * c * inner;
+        let pos = n * inner;
+        let mut raw = logits(&mut rng, len, None);
+        if len > 7 {
+            raw[len / 3] = f32::NEG_INFINITY;
+        }
+        let x: Vec<T> = to(&raw);
+        let x32: Vec<f32> = x.iter().map(|v| v.to_f32()).collect();
+        let scale = row_scale(&x32);
+        let t: Vec<i64> = (0..pos).map(|i| if i % 7 == 3 { -100 } else { rng.below(c) as i64 }).collect();
+        let w: Vec<f32> = (0..c).map(|_| 0.5 + rng.unit()).collect();
+        let tag = format!("{} ({n}, {c}, {inner})", T::DTYPE);
+        let unit = 4.0 * EPS * (scale + (c as f64).ln() + 1.0);
+        for (ls, weighted) in [(0.0, false), (0.1, true)] {
+            let opts = CrossEntropyOptions::new().with_label_smoothing(ls).with_weight(if weighted {
+                Some(&w)
+            } else {
+                None
+            });
+            let mut out = vec![0.0f32; pos];
+            let mut out64 = vec![0.0f64; pos];
+            xent::cross_entropy_per_position(&x, lay, &t, &opts, &mut out).unwrap();
+            xent::scalar::cross_entropy_per_position(&x, lay, &t, &opts, &mut out64).unwrap();
+            let sm_bound = f64::from(ls) * 1.5 * 4.0 * EPS * scale * (c as f64).sqrt();
+            for p in 0..pos {
+                check(
+                    &format!("per-position[{p}] {tag} ls={ls}"),
+                    f64::from(out[p]),
+                    out64[p],
+                    1.5 * unit + sm_bound + 4.0 * EPS * out64[p].abs(),
+                );
+            }
+            for red in [Reduction::Mean, Reduction::Sum] {
+                let o = opts.with_reduction(red);
+                let mut g = vec![0.0f32; len];
+                let mut g64 = vec![0.0f64; len];
+                let l = f64::from(xent::cross_entropy_with_grad(&x, lay, &t, &o, &mut g).unwrap());
+                let l64: f64 = xent::scalar::cross_entropy_with_grad(&x, lay, &t, &o, &mut g64).unwrap();
+                check(
+                    &format!("loss {tag} {red:?} ls={ls}"),
+                    l,
+                    l64,
+                    (1.5 * unit + sm_bound) * if red == Reduction::Sum { pos as f64 } else { 1.0 }
+                        + 8.0 * EPS * l64.abs(),
+                );
+                for j in 0..len {
+                    check(
+                        &format!("grad[{j}] {tag} {red:?} ls={ls}"),
+                        f64::from(g[j]),
+                        g64[j],
+                        16.0 * (unit + EPS),
+                    );
+                }
+            }
+        }
+        // score_into: losses and ranks
+        let mut s = vec![xent::Score::default(); pos];
+        let mut s64 = vec![xent::Score::default(); pos];
+        xent::score_into(&x, lay, &t, -100, &mut s).unwrap();
+        xent::scalar::score_into::<f64, _, _>(&x, lay, &t, -100, &mut s64).unwrap();
+        for p in 0..pos {
+            assert_eq!((s[p].above, s[p].counted), (s64[p].above, s64[p].counted), "rank[{p}] {tag}");
+            check(
+                &format!("score[{p}] {tag}"),
+                f64::from(s[p].loss),
+                f64::from(s64[p].loss),
+                1.5 * unit + 4.0 * EPS * f64::from(s64[p].loss.abs()),
+            );
+        }
+        // probability targets
+        let tp: Vec<T> = to(&(0..len).map(|_| rng.unit()).collect::<Vec<f32>>());
+        let po = ProbsOptions::new().with_label_smoothing(0.05).with_weight(Some(&w));
+        let mut g = vec![0.0f32; len];
+        let mut g64 = vec![0.0f64; len];
+        let l = f64::from(xent::cross_entropy_probs_with_grad(&x, lay, &tp, &po, &mut g).unwrap());
+        let l64: f64 = xent::scalar::cross_entropy_probs_with_grad(&x, lay, &tp, &po, &mut g64).unwrap();
+        check(&format!("probs loss {tag}"), l, l64, 1.5 * c as f64 * unit + 8.0 * EPS * l64.abs());
+        for j in 0..len {
+            check(&format!("probs grad[{j}] {tag}"), f64::from(g[j]), g64[j], 16.0 * (unit + EPS));
+        }
+        // softmax focal
+        let fo = SoftmaxFocalOptions::new().with_weight(Some(&w)).with_gamma(1.5);
+        let l = f64::from(xent::softmax_focal_loss_with_grad(&x, lay, &t, &fo, &mut g).unwrap());
+        let l64: f64 = xent::scalar::softmax_focal_loss_with_grad(&x, lay, &t, &fo, &mut g64).unwrap();
+        check(&format!("focal loss {tag}"), l, l64, 3.0 * unit + 8.0 * EPS * l64.abs());
+        for j in 0..len {
+            check(&format!("focal grad[{j}] {tag}"), f64::from(g[j]), g64[j], 32.0 * (unit + EPS));
+        }
+    }
+}
+
+#[test]
+fn problems_f32() {
+    problems::<f32>(11);
+}
+
+#[test]
+fn problems_f16() {
+    problems::<f16>(12);
+}
+
+#[test]
+fn problems_bf16() {
+    problems::<bf16>(13);
+}
+
+/// The element-wise losses over every length and offset, with weights and pos_weight.
+fn binary_for<T: Element>(seed: u64) {
+    let mut rng = Rng(seed);
+    for n in 0..=MAX_LEN {
+        for off in 0..OFFSETS.min(4) {
+            let mut p: Vec<f32> = (0..n).map(|_| rng.unit()).collect();
+            if n > 2 {
+                p[0] = 0.0;
+                p[n - 1] = 1.0;
+                p[n / 2] = 1e-40;
+            }
+            let y: Vec<f32> = (0..n).map(|i| if i % 3 == 0 { rng.unit() } else { (i % 2) as f32 }).collect();
+            let mut xl = logits(&mut rng, n, None);
+            if n > 3 {
+                xl[1] = 100.0;
+                xl[2] = -120.0;
+            }
+            let (pb, r) = at(&to::<T>(&p), off);
+            let (yb, _) = at(&to::<T>(&y), off);
+            let (xb, _) = at(&to::<T>(&xl), off);
+            let (p, y, xl) = (&pb[r.clone()], &yb[r.clone()], &xb[r]);
+            let w: Vec<f32> = (0..n.max(1)).map(|_| rng.unit() * 2.0).collect();
+            let pw = [0.5f32, 3.0];
+            let tag = format!("{} n={n} off={off}", T::DTYPE);
+            let mut per = vec![0.0f32; n];
+            let mut per64 = vec![0.0f64; n];
+            let mut g = vec![0.0f32; n];
+            let mut g64 = vec![0.0f64; n];
+
+            let o = BceOptions::new()
+                .with_weight(if n > 0 { Some(&w[..n]) } else { None })
+                .with_reduction(Reduction::Sum);
+            xent::binary_cross_entropy_per_position(p, y, &o, &mut per).unwrap();
+            xent::scalar::binary_cross_entropy_per_position(p, y, &o, &mut per64).unwrap();
+            xent::binary_cross_entropy_with_grad(p, y, &o, &mut g).unwrap();
+            xent::scalar::binary_cross_entropy_with_grad(p, y, &o, &mut g64).unwrap();
+            for i in 0..n {
+                check(
+                    &format!("bce[{i}] {tag}"),
+                    f64::from(per[i]),
+                    per64[i],
+                    8.0 * EPS * (1.0 + per64[i].abs()),
+                );
+                check(
+                    &format!("bce grad[{i}] {tag}"),
+                    f64::from(g[i]),
+                    g64[i],
+                    8.0 * EPS * g64[i].abs() + 1e-30,
+                );
+            }
+
+            let pwl = if n % 2 == 0 && n > 0 { Some(&pw[..]) } else { None };
+            let o = BceWithLogitsOptions::new().with_pos_weight(pwl).with_reduction(Reduction::Sum);
+            xent::binary_cross_entropy_with_logits_per_position(xl, y, &o, &mut per).unwrap();
+            xent::scalar::binary_cross_entropy_with_logits_per_position(xl, y, &o, &mut per64).unwrap();
+            xent::binary_cross_entropy_with_logits_with_grad(xl, y, &o, &mut g).unwrap();
+            xent::scalar::binary_cross_entropy_with_logits_with_grad(xl, y, &o, &mut g64).unwrap();
+            for i in 0..n {
+                let xs = f64::from(xl[i].to_f32()).abs();
+                check(
+                    &format!("bce_logits[{i}] {tag}"),
+                    f64::from(per[i]),
+                    per64[i],
+                    8.0 * EPS * (1.0 + xs + per64[i].abs()),
+                );
+                check(&format!("bce_logits grad[{i}] {tag}"), f64::from(g[i]), g64[i], 8.0 * EPS * 4.0);
+            }
+
+            let o = SigmoidFocalOptions::new().with_reduction(Reduction::Sum);
+            xent::sigmoid_focal_loss_per_position(xl, y, &o, &mut per).unwrap();
+            xent::scalar::sigmoid_focal_loss_per_position(xl, y, &o, &mut per64).unwrap();
+            for i in 0..n {
+                let xs = f64::from(xl[i].to_f32()).abs();
+                check(
+                    &format!("sigmoid_focal[{i}] {tag}"),
+                    f64::from(per[i]),
+                    per64[i],
+                    16.0 * EPS * (1.0 + xs + per64[i].abs()),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn binary_f32() {
+    binary_for::<f32>(21);
+}
+
+#[test]
+fn binary_f16() {
+    binary_for::<f16>(22);
+}
+
+#[test]
+fn binary_bf16() {
+    binary_for::<bf16>(23);
+}
