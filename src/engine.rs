@@ -117,6 +117,16 @@ pub(crate) trait Engine<R: Real> {
         out: &mut [Stats<R>],
     );
 
+    /// The plain cross-entropy (no smoothing, z-loss or soft-cap) summed over positions
+    /// `p0 .. p0 + tgt.len()`: `Σ w[t] ((max - x_t) + lse_rel)` over positions with a
+    /// target. Engines override it where they can do it without per-position statistics.
+    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tgt: &[usize], w: Option<&[f32]>) -> R
+    where
+        Self: Sized,
+    {
+        ce_sum_from_stats::<Self, R, T>(x, lay, p0, tgt, w)
+    }
+
     /// Writes the gradient rows of positions `p0 .. p0 + coef.len()`.
     fn class_grad<T: Element>(
         dst: &mut GradDst<'_, T, R>,
@@ -170,6 +180,29 @@ pub(crate) trait Engine<R: Real> {
 
     /// Index of the first value outside `[0, 1]` (NaN included).
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize>;
+}
+
+/// [`Engine::ce_sum`] from [`Engine::class_stats`], one tile at a time.
+pub(crate) fn ce_sum_from_stats<E: Engine<R>, R: Real, T: Element>(
+    x: &[T],
+    lay: Layout,
+    p0: usize,
+    tgt: &[usize],
+    w: Option<&[f32]>,
+) -> R {
+    let mut st = [Stats::<R>::default(); TILE];
+    let mut sum = R::zero();
+    for (k0, tg) in tgt.chunks(TILE).enumerate() {
+        let st = &mut st[..tg.len()];
+        E::class_stats(x, lay, p0 + k0 * TILE, tg, None, w, Want::default(), st);
+        for (s, &t) in st.iter().zip(tg) {
+            if t != NO_TARGET {
+                let wy = w.map_or(R::one(), |w| R::from_f32(w[t]));
+                sum = sum + wy * ((s.max - s.xt) + s.lse_rel);
+            }
+        }
+    }
+    sum
 }
 
 /// A compensated (Neumaier) running sum, for reductions over many positions.

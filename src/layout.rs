@@ -75,7 +75,7 @@ impl Layout {
     /// # Errors
     ///
     /// [`Error::LengthMismatch`] for an empty shape (`what = "shape"`),
-    /// [`Error::SizeOverflow`] if the product overflows.
+    /// [`Error::SizeOverflow`] if the product of all dimensions overflows `usize`.
     ///
     /// ```
     /// use xent::Layout;
@@ -86,7 +86,10 @@ impl Layout {
         match shape {
             [] => Err(Error::LengthMismatch { what: "shape", expected: 1, found: 0 }),
             [c] => Ok(Self::unbatched(*c)),
-            [n, c, rest @ ..] => Ok(Self::channel_first(*n, *c, product(rest)?)),
+            [n, c, rest @ ..] => {
+                let lay = Self::channel_first(*n, *c, product(rest)?);
+                lay.len().map(|_| lay)
+            }
         }
     }
 
@@ -104,7 +107,10 @@ impl Layout {
     pub fn class_last(shape: &[usize]) -> Result<Self, Error> {
         match shape.split_last() {
             None => Err(Error::LengthMismatch { what: "shape", expected: 1, found: 0 }),
-            Some((c, rest)) => Ok(Self::rows(product(rest)?, *c)),
+            Some((c, rest)) => {
+                let lay = Self::rows(product(rest)?, *c);
+                lay.len().map(|_| lay)
+            }
         }
     }
 

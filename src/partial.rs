@@ -27,27 +27,41 @@ impl LsePartial {
     /// The partial of an empty part: the identity of [`merge`](LsePartial::merge).
     pub const EMPTY: Self = Self { max: f32::NEG_INFINITY, sum: 0.0 };
 
-    /// The partial of `part` (one pass; NaN anywhere makes the partial NaN).
+    /// The partial of `part`: NaN anywhere (or `+inf`) makes it NaN; an empty part or one of
+    /// only `-inf` is [`EMPTY`](LsePartial::EMPTY), so a fully masked shard merges away.
     ///
     /// ```
-    /// let p = xent::LsePartial::of(&[0.0_f32, 0.0]);
+    /// use xent::LsePartial;
+    /// let p = LsePartial::of(&[0.0_f32, 0.0]);
     /// assert_eq!((p.max(), p.sum()), (0.0, 2.0));
+    /// assert_eq!(LsePartial::of(&[f32::NEG_INFINITY]), LsePartial::EMPTY);
+    /// let row = [f32::NEG_INFINITY, f32::NEG_INFINITY, 1.0, 2.0];
+    /// let (a, b) = row.split_at(2);
+    /// let lse = LsePartial::of(a).merge(LsePartial::of(b)).lse();
+    /// assert!((lse - xent::log_sum_exp(&row)).abs() < 1e-6);
     /// ```
     #[must_use]
     pub fn of<T: Element>(part: &[T]) -> Self {
-        let lse = crate::log_sum_exp(part);
-        if lse == f32::NEG_INFINITY {
-            return Self::EMPTY;
-        }
-        if lse.is_nan() || lse == f32::INFINITY {
-            return Self { max: lse, sum: 1.0 };
-        }
-        // Re-centre on the part's maximum so that sum stays in [1, len].
+        // The part's maximum, NaN-aware.
         let mut m = f32::NEG_INFINITY;
         for v in part {
-            m = m.max(v.to_f32());
+            let v = v.to_f32();
+            if v > m || v.is_nan() {
+                m = v;
+                if v.is_nan() {
+                    return Self { max: f32::NAN, sum: f32::NAN };
+                }
+            }
         }
-        Self { max: m, sum: libm::expf(lse - m) }
+        if m == f32::NEG_INFINITY {
+            // Empty, or every value -inf: contributes nothing to a merge.
+            return Self::EMPTY;
+        }
+        if m == f32::INFINITY {
+            return Self { max: m, sum: f32::NAN };
+        }
+        // Centred on the part's maximum, so that sum stays in [1, len].
+        Self { max: m, sum: libm::expf(crate::log_sum_exp(part) - m) }
     }
 
     /// Builds a partial from a maximum and a sum relative to it.

@@ -292,6 +292,16 @@ fn problems<T: Element>(seed: u64) {
             }
             for red in [Reduction::Mean, Reduction::Sum] {
                 let o = opts.with_reduction(red);
+                // The plain forward (its own tile-summing kernel when there is no smoothing).
+                let l = f64::from(xent::cross_entropy(&x, lay, &t, &o).unwrap());
+                let l64: f64 = xent::scalar::cross_entropy(&x, lay, &t, &o).unwrap();
+                check(
+                    &format!("forward {tag} {red:?} ls={ls}"),
+                    l,
+                    l64,
+                    (1.5 * unit + sm_bound) * if red == Reduction::Sum { pos as f64 } else { 1.0 }
+                        + 8.0 * EPS * l64.abs(),
+                );
                 let mut g = vec![0.0f32; len];
                 let mut g64 = vec![0.0f64; len];
                 let l = f64::from(xent::cross_entropy_with_grad(&x, lay, &t, &o, &mut g).unwrap());
@@ -461,4 +471,57 @@ fn binary_f16() {
 #[test]
 fn binary_bf16() {
     binary_for::<bf16>(23);
+}
+
+/// Rows longer than the kernels' blocks (1024 f32, 256 converted values), with the special
+/// values in a later block, and a leading block that is entirely `-inf`.
+fn long_rows<T: Element>(seed: u64) {
+    let mut rng = Rng(seed);
+    let lens: &[usize] = if cfg!(miri) { &[300] } else { &[257, 1025, 2053, 4100] };
+    for &n in lens {
+        for case in 0..5 {
+            let mut raw = logits(&mut rng, n, None);
+            match case {
+                0 => {}
+                1 => raw[..n.min(1100)].iter_mut().for_each(|v| *v = f32::NEG_INFINITY),
+                2 => raw[n - 3] = f32::NAN,
+                3 => raw[n - 2] = f32::INFINITY,
+                _ => raw[n / 2] = 50.0,
+            }
+            let x: Vec<T> = to(&raw);
+            let x32: Vec<f32> = x.iter().map(|v| v.to_f32()).collect();
+            let t = [(n - 1) as i64];
+            let tag = format!("{} n={n} case={case}", T::DTYPE);
+            let unit = 4.0 * EPS * (row_scale(&x32) + (n as f64).ln() + 1.0);
+            for ls in [0.0, 0.1] {
+                let o = CrossEntropyOptions::new().with_label_smoothing(ls);
+                let l = f64::from(xent::cross_entropy(&x, Layout::rows(1, n), &t, &o).unwrap());
+                let l64: f64 = xent::scalar::cross_entropy(&x, Layout::rows(1, n), &t, &o).unwrap();
+                check(
+                    &format!("long ce {tag} ls={ls}"),
+                    l,
+                    l64,
+                    2.0 * unit * (1.0 + f64::from(ls) * (n as f64).sqrt()) + 4.0 * EPS * l64.abs(),
+                );
+            }
+            let mut s = [xent::Score::default()];
+            let mut s64 = [xent::Score::default()];
+            xent::score_into(&x, Layout::rows(1, n), &t, -100, &mut s).unwrap();
+            xent::scalar::score_into::<f64, _, _>(&x, Layout::rows(1, n), &t, -100, &mut s64).unwrap();
+            assert_eq!(s[0].above, s64[0].above, "rank {tag}");
+            let lse = f64::from(xent::log_sum_exp(&x));
+            let lse64: f64 = xent::scalar::log_sum_exp(&x);
+            check(&format!("long lse {tag}"), lse, lse64, 2.0 * unit);
+        }
+    }
+}
+
+#[test]
+fn long_rows_f32() {
+    long_rows::<f32>(31);
+}
+
+#[test]
+fn long_rows_f16() {
+    long_rows::<f16>(32);
 }

@@ -67,9 +67,10 @@ pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, Fail> {
             "--class-weights" => a.class_weights = Some(PathBuf::from(value("--class-weights")?)),
             "--ignore-index" => {
                 let v = value("--ignore-index")?;
-                a.ignore_index = v.trim().parse().map_err(|_| {
-                    Fail::usage(format!("--ignore-index needs an integer, got '{v}'"))
-                })?;
+                a.ignore_index = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| Fail::usage(format!("--ignore-index needs an integer, got '{v}'")))?;
             }
             "--label-smoothing" => {
                 let v = value("--label-smoothing")?;
@@ -83,9 +84,10 @@ pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, Fail> {
             }
             "--chunk-rows" => {
                 let v = value("--chunk-rows")?;
-                let n: usize = v.trim().parse().map_err(|_| {
-                    Fail::usage(format!("--chunk-rows needs a positive integer, got '{v}'"))
-                })?;
+                let n: usize = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| Fail::usage(format!("--chunk-rows needs a positive integer, got '{v}'")))?;
                 if n == 0 || n > 1 << 20 {
                     return Err(Fail::usage(format!("--chunk-rows must be in 1..=1048576, got {n}")));
                 }
@@ -95,7 +97,9 @@ pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, Fail> {
         }
     }
     if a.logits.is_some() != a.labels.is_some() {
-        return Err(Fail::usage("--logits and --labels must be given together (or neither, for the built-in data)"));
+        return Err(Fail::usage(
+            "--logits and --labels must be given together (or neither, for the built-in data)",
+        ));
     }
     Ok(a)
 }

@@ -31,19 +31,24 @@ impl Npy {
     /// Opens `path` and parses its header; checks that the data the header promises is there.
     pub fn open(path: &Path, what: &'static str) -> Result<Self, Fail> {
         let shown = path.display();
-        let file = File::open(path).map_err(|e| Fail::input(format!("cannot open {what} file '{shown}': {e}")))?;
+        let file =
+            File::open(path).map_err(|e| Fail::input(format!("cannot open {what} file '{shown}': {e}")))?;
         let file_len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
         let npy = NpyFile::new(BufReader::with_capacity(1 << 16, file))
             .map_err(|e| Fail::input(format!("{what} file '{shown}' is not a valid .npy file: {e}")))?;
         let header = npy.header().clone();
         let mut reader = npy.into_inner();
-        let data_start = reader.stream_position().map_err(|e| Fail::input(format!("reading {what} file '{shown}': {e}")))?;
+        let data_start = reader
+            .stream_position()
+            .map_err(|e| Fail::input(format!("reading {what} file '{shown}': {e}")))?;
         let out = Self { path: path.to_path_buf(), what, header, reader };
         if out.header.uses_pickled_array() {
             return Err(out.fail("holds Python objects (pickled); it needs a numeric dtype".into()));
         }
         if out.header.order() == Order::Fortran && out.header.shape().iter().filter(|&&d| d > 1).count() > 1 {
-            return Err(out.fail("is in Fortran order; save it C-contiguous (numpy.ascontiguousarray)".into()));
+            return Err(
+                out.fail("is in Fortran order; save it C-contiguous (numpy.ascontiguousarray)".into())
+            );
         }
         let item = out.header.dtype().num_bytes().unwrap_or(0) as u64;
         let need = out.header.len().saturating_mul(item);
@@ -65,18 +70,19 @@ impl Npy {
 
     /// The shape as `usize`s.
     pub fn shape(&self) -> Result<Vec<usize>, Fail> {
-        self.header
-            .shape()
-            .iter()
-            .map(|&d| usize::try_from(d))
-            .collect::<Result<_, _>>()
-            .map_err(|_| self.fail(format!("has shape {} too large for this machine", shape_str(self.header.shape()))))
+        self.header.shape().iter().map(|&d| usize::try_from(d)).collect::<Result<_, _>>().map_err(|_| {
+            self.fail(format!("has shape {} too large for this machine", shape_str(self.header.shape())))
+        })
     }
 
     /// The error for a dtype this program does not read.
     pub fn wrong_dtype(&self, accepted: &str) -> Fail {
         let d = self.header.dtype();
-        self.fail(format!("has dtype {} ('{}'); accepted: {accepted}", dtype_name(&d), d.descr()))
+        let code = match &d {
+            DType::Plain(t) => t.to_string(),
+            other => other.descr(),
+        };
+        self.fail(format!("has dtype {} ('{code}'); accepted: {accepted}", dtype_name(&d)))
     }
 
     /// `(type char, size in bytes)` of a plain dtype.
@@ -109,7 +115,11 @@ impl<T: npyz::Deserialize> NpyElements<T> {
     /// Fills `dst` with the next elements, converting each with `f` (which may refuse one,
     /// given its index in `dst`).
     #[inline]
-    fn fill_with<U>(&mut self, dst: &mut [U], mut f: impl FnMut(usize, T) -> Result<U, Fail>) -> Result<(), Fail> {
+    fn fill_with<U>(
+        &mut self,
+        dst: &mut [U],
+        mut f: impl FnMut(usize, T) -> Result<U, Fail>,
+    ) -> Result<(), Fail> {
         for (i, d) in dst.iter_mut().enumerate() {
             match self.r.next() {
                 Some(Ok(v)) => *d = f(i, v)?,
@@ -128,7 +138,9 @@ impl<T: npyz::Deserialize> NpyElements<T> {
     pub fn into_vec(self) -> Result<Vec<T>, Fail> {
         let what = self.what;
         let path = self.path;
-        self.r.collect::<Result<Vec<T>, _>>().map_err(|e| Fail::input(format!("reading {what} file '{}': {e}", path.display())))
+        self.r
+            .collect::<Result<Vec<T>, _>>()
+            .map_err(|e| Fail::input(format!("reading {what} file '{}': {e}", path.display())))
     }
 }
 
@@ -174,15 +186,14 @@ impl Labels {
     /// Fills `dst` with the next labels; `first` is the position of `dst[0]`; `classes` is
     /// only for the message about a uint64 label beyond i64.
     pub fn fill(&mut self, dst: &mut [i64], first: usize, classes: usize) -> Result<(), Fail> {
-        let ok = |_: usize, v| Ok(i64::from(v));
         match self {
             Self::I64(r) => r.fill_with(dst, |_, v| Ok(v)),
-            Self::I32(r) => r.fill_with(dst, ok),
-            Self::I16(r) => r.fill_with(dst, ok),
-            Self::I8(r) => r.fill_with(dst, ok),
-            Self::U8(r) => r.fill_with(dst, ok),
-            Self::U16(r) => r.fill_with(dst, ok),
-            Self::U32(r) => r.fill_with(dst, ok),
+            Self::I32(r) => r.fill_with(dst, widen),
+            Self::I16(r) => r.fill_with(dst, widen),
+            Self::I8(r) => r.fill_with(dst, widen),
+            Self::U8(r) => r.fill_with(dst, widen),
+            Self::U16(r) => r.fill_with(dst, widen),
+            Self::U32(r) => r.fill_with(dst, widen),
             Self::U64(r) => r.fill_with(dst, |i, v| {
                 i64::try_from(v).map_err(|_| {
                     Fail::input(format!(
@@ -193,6 +204,11 @@ impl Labels {
             }),
         }
     }
+}
+
+/// Widens a label to i64 (exact for every integer dtype but uint64).
+fn widen<V: Into<i64>>(_: usize, v: V) -> Result<i64, Fail> {
+    Ok(v.into())
 }
 
 /// Rows from a logits file and a labels file.
@@ -230,7 +246,7 @@ impl Synthetic {
     /// Classes of the default set.
     pub const CLASSES: usize = 1_000;
     /// The PRNG seed.
-    pub const SEED: u64 = 0x5EED_0F_CE;
+    pub const SEED: u64 = 0x5EED_0FCE;
     /// Added to the label's logit.
     const SIGNAL: f32 = 3.5;
 

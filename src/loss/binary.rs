@@ -46,11 +46,15 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
         let i1 = n.min(i0 + BLOCK);
         let (xb, yb) = (&x[i0..i1], &y[i0..i1]);
         if matches!(kind, Binary::Bce) {
-            for (what, v) in [("input", xb), ("target", yb)] {
-                if let Some(j) = E::first_outside_unit(v) {
-                    let value = v[j].to_f32();
-                    return Err(Error::ValueOutOfRange { what, position: i0 + j, value });
-                }
+            // The bad value at the lowest position (the input's, at equal positions).
+            let bad = match (E::first_outside_unit(xb), E::first_outside_unit(yb)) {
+                (Some(j), Some(k)) if k < j => Some(("target", k, yb[k].to_f32())),
+                (Some(j), _) => Some(("input", j, xb[j].to_f32())),
+                (None, Some(k)) => Some(("target", k, yb[k].to_f32())),
+                (None, None) => None,
+            };
+            if let Some((what, j, value)) = bad {
+                return Err(Error::ValueOutOfRange { what, position: i0 + j, value });
             }
         }
         let pb = per.as_deref_mut().map(|p| &mut p[i0..i1]);

@@ -59,18 +59,26 @@ pub(crate) fn scan_targets<R: Real, I: ClassIndex>(
 ) -> Result<(R, usize), Error> {
     let mut w_sum = Acc::new();
     let mut count = 0usize;
-    for (position, &t) in targets.iter().enumerate() {
-        let t = t.to_i64();
-        if t == ignore {
-            continue;
+    for (b, block) in targets.chunks(256).enumerate() {
+        // Plain sums per block, compensated across blocks.
+        let mut part = R::zero();
+        for (j, &t) in block.iter().enumerate() {
+            let t = t.to_i64();
+            if t == ignore {
+                continue;
+            }
+            let Some(c) = usize::try_from(t).ok().filter(|&c| c < classes) else {
+                return Err(Error::TargetOutOfRange { position: b * 256 + j, target: t, classes });
+            };
+            count += 1;
+            if let Some(w) = weight {
+                part = part + R::from_f32(w[c]);
+            }
         }
-        let Some(c) = usize::try_from(t).ok().filter(|&c| c < classes) else {
-            return Err(Error::TargetOutOfRange { position, target: t, classes });
-        };
-        count += 1;
-        w_sum.add(weight.map_or(R::one(), |w| R::from_f32(w[c])));
+        w_sum.add(part);
     }
-    Ok((w_sum.get(), count))
+    let total = if weight.is_some() { w_sum.get() } else { R::from_usize(count) };
+    Ok((total, count))
 }
 
 /// The class index of a target already range-checked by [`scan_targets`], or `NO_TARGET`.
@@ -122,6 +130,25 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
 
     let mut ce_acc = Acc::new();
     let mut z_acc = Acc::new();
+    if matches!(io, Io::Fwd(_)) && per.is_none() && !focal && !smoothing && !zl && cap.is_none() {
+        // The plain forward: the engine sums the losses of a tile without per-position
+        // statistics.
+        let x = io.input();
+        let mut tgt = [NO_TARGET; TILE];
+        let mut p0 = 0;
+        while p0 < positions {
+            let k = TILE.min(positions - p0);
+            for q in 0..k {
+                tgt[q] = target_of(targets[p0 + q], spec.ignore);
+            }
+            ce_acc.add(E::ce_sum(x, lay, p0, &tgt[..k], spec.weight));
+            p0 += k;
+        }
+        return Ok(match spec.reduction {
+            Reduction::Mean => ce_acc.get() / w_total,
+            Reduction::Sum => ce_acc.get(),
+        });
+    }
     let mut tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
     let mut coef = [Coef::<R>::default(); TILE];

@@ -52,7 +52,7 @@ pub(crate) fn check_weight(w: Option<&[f32]>, classes: usize) -> Result<(), Erro
 /// `n == 0`, but not 0 when `n > 0`).
 pub(crate) fn check_broadcast(what: &'static str, w: Option<&[f32]>, n: usize) -> Result<(), Error> {
     match w {
-        Some(w) if n > 0 && (w.is_empty() || n % w.len() != 0) => {
+        Some(w) if n > 0 && (w.is_empty() || !n.is_multiple_of(w.len())) => {
             Err(Error::LengthMismatch { what, expected: n, found: w.len() })
         }
         _ => Ok(()),

@@ -19,7 +19,9 @@
 //! vector; no kernel allocates, and no call uses more than 2 KiB of stack scratch.
 
 use super::vector::{V, Vector};
-use crate::engine::{Binary, Coef, Engine, GradDst, NO_TARGET, SoftCoef, SoftStats, Stats, TILE, Want};
+use crate::engine::{
+    Binary, Coef, Engine, GradDst, NO_TARGET, SoftCoef, SoftStats, Stats, TILE, Want, ce_sum_from_stats,
+};
 use crate::scalar::kernels::Scalar;
 use crate::{Element, Layout};
 
@@ -169,6 +171,156 @@ fn fix_special(classes: usize, m: f32, s: f32) -> (f32, f32) {
     }
 }
 
+/// Elements per block of the blocked log-sum-exp (4 KiB of f32, L1-resident).
+const SUB: usize = 1024;
+
+/// `exp(t)` for `t <= 0` without the flush to 0 (results below `exp(-87.3)` are tiny
+/// positive values): for sums, where such terms vanish anyway.
+#[inline(always)]
+fn exp_sum<W: Vector>(t: W) -> W {
+    W::max_nan_b(W::splat(-87.3), t).exp_core()
+}
+
+/// One read pass over a contiguous row, blocked: per block of [`SUB`] values (still in L1)
+/// take the block's maximum, rescale the running sum once if it grew, then add
+/// `exp(x - max)` with one exp per element, and `Σ w (x - r)` and the count of logits above
+/// the target's in the same sweep. Cheaper per element than the online update (no compare,
+/// select or second product per element) and the same single pass over memory.
+#[inline(always)]
+fn row_stats_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool>(
+    row: &[T],
+    t: usize,
+    w: Option<&[f32]>,
+) -> Stats<f32> {
+    let n = row.len();
+    let xt = if t < n { row[t].to_f32() } else { 0.0 };
+    let xtv = W::splat(xt);
+    let r = if xt.is_finite() { xt } else { 0.0 };
+    let rv = W::splat(r);
+    let (zero, one) = (W::splat(0.0), W::splat(1.0));
+    let l = W::LANES;
+    let mut m = f32::NEG_INFINITY;
+    let (mut s0, mut s1, mut sx, mut cnt) = (zero, zero, zero, zero);
+    let mut nan = false;
+    for_blocks(row, |off, blk| {
+        for (k, sub) in blk.chunks(SUB).enumerate() {
+            let off = off + k * SUB;
+            let full = sub.len() / l * l;
+            // Block maximum; NaN is ignored here (x86 max) or caught below (elsewhere).
+            let mut mx = [W::splat(f32::NEG_INFINITY); 4];
+            let mut i = 0;
+            while i + 4 * l <= full {
+                for (j, a) in mx.iter_mut().enumerate() {
+                    *a = W::max_nan_b(W::load_or(&sub[i + j * l..], 0.0), *a);
+                }
+                i += 4 * l;
+            }
+            while i < full {
+                mx[0] = W::max_nan_b(W::load_or(&sub[i..], 0.0), mx[0]);
+                i += l;
+            }
+            let mut bm = hmax(W::max_nan_b(W::max_nan_b(mx[0], mx[1]), W::max_nan_b(mx[2], mx[3])));
+            for &v in &sub[full..] {
+                if v > bm {
+                    bm = v;
+                }
+            }
+            if bm.is_nan() {
+                nan = true;
+                continue;
+            }
+            if bm > m {
+                let scale = W::splat(libm::expf(m - bm));
+                s0 = s0 * scale;
+                s1 = s1 * scale;
+                m = bm;
+            }
+            let wv = |i: usize| match w {
+                Some(w) => W::load_or(&w[off + i..], 0.0),
+                None => one,
+            };
+            if bm == f32::NEG_INFINITY {
+                // Every value is -inf: the block adds exactly 0 to the sum (and would give
+                // -inf - -inf while the row's maximum is still -inf).
+                let mut i = 0;
+                while (SX || RANK) && i < sub.len() {
+                    let x = W::load_or(&sub[i..], f32::NEG_INFINITY);
+                    let valid = first_lanes::<W>(sub.len() - i);
+                    if SX {
+                        sx = sx + W::select(valid, (x - rv) * wv(i), zero);
+                    }
+                    if RANK {
+                        cnt = cnt + (x.gt(xtv) & one);
+                    }
+                    i += l;
+                }
+                continue;
+            }
+            let mv = W::splat(m);
+            // Block-local accumulators stay in registers.
+            let (mut a0, mut a1, mut bx, mut bc) = (zero, zero, zero, zero);
+            let mut i = 0;
+            while i + 2 * l <= full {
+                let x0 = W::load_or(&sub[i..], 0.0);
+                let x1 = W::load_or(&sub[i + l..], 0.0);
+                a0 = a0 + exp_sum(x0 - mv);
+                a1 = a1 + exp_sum(x1 - mv);
+                if SX {
+                    bx = (x0 - rv).mul_add(wv(i), bx);
+                    bx = (x1 - rv).mul_add(wv(i + l), bx);
+                }
+                if RANK {
+                    bc = bc + (x0.gt(xtv) & one) + (x1.gt(xtv) & one);
+                }
+                i += 2 * l;
+            }
+            while i < sub.len() {
+                let x = W::load_or(&sub[i..], f32::NEG_INFINITY);
+                let valid = first_lanes::<W>(sub.len() - i);
+                a0 = a0 + W::select(valid, exp_sum(x - mv), zero);
+                if SX {
+                    bx = bx + W::select(valid, (x - rv) * wv(i), zero);
+                }
+                if RANK {
+                    bc = bc + (x.gt(xtv) & one);
+                }
+                i += l;
+            }
+            s0 = s0 + a0;
+            s1 = s1 + a1;
+            sx = sx + bx;
+            cnt = cnt + bc;
+        }
+    });
+    let s = if nan { f32::NAN } else { (s0 + s1).reduce_add() };
+    let (max, sum) = fix_special(n, m, s);
+    let sx = if SX {
+        let wsum = match w {
+            Some(w) => sum_f32::<W>(w),
+            None => n as f32,
+        };
+        sx.reduce_add() - (max - r) * wsum
+    } else {
+        0.0
+    };
+    let above = if RANK && t < n { cnt.reduce_add() as usize } else { 0 };
+    Stats { max, lse_rel: libm::logf(sum), xt, sx, above }
+}
+
+/// The largest lane (NaN lanes ignored, as by `>`).
+#[inline(always)]
+fn hmax<W: Vector>(v: W) -> f32 {
+    let mut lanes = [0.0f32; 16];
+    v.to_lanes(&mut lanes);
+    let mut m = f32::NEG_INFINITY;
+    for &x in &lanes[..W::LANES] {
+        if x > m || x.is_nan() {
+            m = x;
+        }
+    }
+    m
+}
+
 /// One pass over a contiguous row: max, sum, and optionally `Σ w x'` and the count of
 /// logits above the target's.
 #[inline(always)]
@@ -261,11 +413,23 @@ fn sum_f32<W: Vector>(w: &[f32]) -> f32 {
     acc.reduce_add()
 }
 
-/// Statistics of `LANES` positions whose logits of class `c` are the contiguous values
+/// Per-lane results of one pass over `LANES` column positions: the online `(m, s)`, the
+/// target logits, `Σ w (x - r)` with `r` the target logit (0 where not finite), the count
+/// of logits above the target's, and `Σ w`.
+struct ColPass<W> {
+    acc: Lse<W>,
+    xt: W,
+    rv: W,
+    sx: W,
+    cnt: W,
+    wsum: f32,
+}
+
+/// One pass over `LANES` positions whose logits of class `c` are the contiguous values
 /// `x[base + c*stride ..][..LANES]`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn cols_stats<W: Vector, T: Element>(
+fn cols_pass<W: Vector, T: Element>(
     x: &[T],
     base: usize,
     stride: usize,
@@ -274,15 +438,12 @@ fn cols_stats<W: Vector, T: Element>(
     cap: Option<f32>,
     w: Option<&[f32]>,
     want: Want,
-    out: &mut [Stats<f32>],
-) {
+) -> ColPass<W> {
     let l = W::LANES;
     let mut xt = [0.0f32; 16];
-    let mut tv = [-1.0f32; 16];
     for q in 0..l {
         if tgt[q] < classes {
             xt[q] = cap_s(x[base + q + tgt[q] * stride].to_f32(), cap);
-            tv[q] = tgt[q] as f32;
         }
     }
     let xtv = W::load_or(&xt, 0.0);
@@ -306,31 +467,90 @@ fn cols_stats<W: Vector, T: Element>(
             cnt = cnt + (v.gt(xtv) & one);
         }
     }
-    let mut ms = [0.0f32; 16];
-    let mut ss = [0.0f32; 16];
-    let mut sxs = [0.0f32; 16];
-    let mut cs = [0.0f32; 16];
-    acc.m.to_lanes(&mut ms);
-    acc.s.to_lanes(&mut ss);
-    for q in 0..l {
-        let (m, s) = fix_special(classes, ms[q], ss[q]);
-        ms[q] = m;
-        ss[q] = s;
+    ColPass { acc, xt: xtv, rv, sx, cnt, wsum }
+}
+
+/// `ln s`, with PyTorch's special rows made NaN: every logit `-inf` (`s == 0`) or a `+inf`
+/// maximum. `-inf` for no classes.
+#[inline(always)]
+fn lse_rel_v<W: Vector>(classes: usize, acc: &Lse<W>) -> W {
+    if classes == 0 {
+        return W::splat(f32::NEG_INFINITY);
     }
-    let lse = W::load_or(&ss, 1.0).ln();
-    let mut lses = [0.0f32; 16];
-    lse.to_lanes(&mut lses);
-    (sx - (W::load_or(&ms, 0.0) - rv) * W::splat(wsum)).to_lanes(&mut sxs);
-    cnt.to_lanes(&mut cs);
-    for q in 0..l {
+    let bad = acc.s.eq(W::splat(0.0)) | acc.m.eq(W::splat(f32::INFINITY));
+    W::select(bad, W::splat(f32::NAN), acc.s).ln()
+}
+
+/// Statistics of `LANES` column positions (see [`cols_pass`]).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn cols_stats<W: Vector, T: Element>(
+    x: &[T],
+    base: usize,
+    stride: usize,
+    classes: usize,
+    tgt: &[usize],
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+    want: Want,
+    out: &mut [Stats<f32>],
+) {
+    let p = cols_pass::<W, T>(x, base, stride, classes, tgt, cap, w, want);
+    let lse = lse_rel_v(classes, &p.acc);
+    let max = W::select(lse.eq(lse), p.acc.m, W::splat(f32::NEG_INFINITY));
+    let mut lanes = [[0.0f32; 16]; 5];
+    max.to_lanes(&mut lanes[0]);
+    lse.to_lanes(&mut lanes[1]);
+    p.xt.to_lanes(&mut lanes[2]);
+    (p.sx - (p.acc.m - p.rv) * W::splat(p.wsum)).to_lanes(&mut lanes[3]);
+    p.cnt.to_lanes(&mut lanes[4]);
+    for q in 0..W::LANES {
         out[q] = Stats {
-            max: ms[q],
-            lse_rel: if classes == 0 { f32::NEG_INFINITY } else { lses[q] },
-            xt: xt[q],
-            sx: if want.sx { sxs[q] } else { 0.0 },
-            above: if want.rank && tgt[q] < classes { cs[q] as usize } else { 0 },
+            max: lanes[0][q],
+            lse_rel: lanes[1][q],
+            xt: lanes[2][q],
+            sx: if want.sx { lanes[3][q] } else { 0.0 },
+            above: if want.rank && tgt[q] < classes { lanes[4][q] as usize } else { 0 },
         };
     }
+}
+
+/// `Σ w[y] ((max - x_y) + lse_rel)` over the counted positions of `LANES` columns.
+#[inline(always)]
+fn cols_ce_sum<W: Vector, T: Element>(
+    x: &[T],
+    base: usize,
+    stride: usize,
+    classes: usize,
+    tgt: &[usize],
+    w: Option<&[f32]>,
+) -> f32 {
+    let p = cols_pass::<W, T>(x, base, stride, classes, tgt, None, None, Want::default());
+    let mut wy = [0.0f32; 16];
+    let mut counted = [0.0f32; 16];
+    for q in 0..W::LANES {
+        if tgt[q] < classes {
+            wy[q] = w.map_or(1.0, |w| w[tgt[q]]);
+            counted[q] = 1.0;
+        }
+    }
+    let loss = W::load_or(&wy, 0.0) * ((p.acc.m - p.xt) + lse_rel_v(classes, &p.acc));
+    // Ignored lanes may hold NaN: select them away, don't multiply.
+    W::select(W::load_or(&counted, 0.0).gt(W::splat(0.0)), loss, W::splat(0.0)).reduce_add()
+}
+
+/// A tile of `TILE` rows of `classes <= SMALL_C` logits, transposed:
+/// `buf[c * TILE + q] = x[(p0 + q) * classes + c]` (1 KiB of stack).
+#[inline(always)]
+fn transpose_tile<T: Element>(x: &[T], p0: usize, classes: usize) -> [f32; SMALL_C * TILE] {
+    let mut buf = [0.0f32; SMALL_C * TILE];
+    let rows = &x[p0 * classes..(p0 + TILE) * classes];
+    for (q, row) in rows.chunks_exact(classes.max(1)).enumerate().take(TILE) {
+        for (c, v) in row.iter().enumerate() {
+            buf[c * TILE + q] = v.to_f32();
+        }
+    }
+    buf
 }
 
 /// Writes one gradient value at `i`.
@@ -483,16 +703,15 @@ fn column_runs(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize)
 
 macro_rules! row_stats_dispatch {
     ($w:ty, $t:ty, $row:expr, $tt:expr, $cap:expr, $wt:expr, $want:expr) => {{
-        let c = $cap.unwrap_or(1.0);
-        match ($want.sx, $want.rank, $cap.is_some()) {
-            (false, false, false) => row_stats::<$w, $t, false, false, false>($row, $tt, c, $wt),
-            (true, false, false) => row_stats::<$w, $t, true, false, false>($row, $tt, c, $wt),
-            (false, true, false) => row_stats::<$w, $t, false, true, false>($row, $tt, c, $wt),
-            (true, true, false) => row_stats::<$w, $t, true, true, false>($row, $tt, c, $wt),
-            (false, false, true) => row_stats::<$w, $t, false, false, true>($row, $tt, c, $wt),
-            (true, false, true) => row_stats::<$w, $t, true, false, true>($row, $tt, c, $wt),
-            (false, true, true) => row_stats::<$w, $t, false, true, true>($row, $tt, c, $wt),
-            (true, true, true) => row_stats::<$w, $t, true, true, true>($row, $tt, c, $wt),
+        match ($want.sx, $want.rank, $cap) {
+            (false, false, None) => row_stats_blocked::<$w, $t, false, false>($row, $tt, $wt),
+            (true, false, None) => row_stats_blocked::<$w, $t, true, false>($row, $tt, $wt),
+            (false, true, None) => row_stats_blocked::<$w, $t, false, true>($row, $tt, $wt),
+            (true, true, None) => row_stats_blocked::<$w, $t, true, true>($row, $tt, $wt),
+            (false, false, Some(c)) => row_stats::<$w, $t, false, false, true>($row, $tt, c, $wt),
+            (true, false, Some(c)) => row_stats::<$w, $t, true, false, true>($row, $tt, c, $wt),
+            (false, true, Some(c)) => row_stats::<$w, $t, false, true, true>($row, $tt, c, $wt),
+            (true, true, Some(c)) => row_stats::<$w, $t, true, true, true>($row, $tt, c, $wt),
         }
     }};
 }
@@ -511,15 +730,8 @@ impl Engine<f32> for Simd {
         let classes = lay.classes();
         let l = V::LANES;
         if lay.inner() == 1 {
-            if classes <= SMALL_C && out.len() == TILE && TILE % l == 0 {
-                // Transpose the tile: buf[c * TILE + q] = x[(p0 + q) * C + c].
-                let mut buf = [0.0f32; SMALL_C * TILE];
-                let rows = &x[p0 * classes..(p0 + TILE) * classes];
-                for (q, row) in rows.chunks_exact(classes.max(1)).enumerate().take(TILE) {
-                    for (c, v) in row.iter().enumerate() {
-                        buf[c * TILE + q] = v.to_f32();
-                    }
-                }
+            if classes <= SMALL_C && out.len() == TILE && TILE.is_multiple_of(l) {
+                let buf = transpose_tile(x, p0, classes);
                 let mut g = 0;
                 while g < TILE {
                     cols_stats::<V, f32>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
@@ -545,6 +757,38 @@ impl Engine<f32> for Simd {
                 Scalar::class_stats(x, lay, p0 + q, &tgt[q..end], cap, w, want, &mut out[q..end]);
             }
         });
+    }
+
+    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tgt: &[usize], w: Option<&[f32]>) -> f32 {
+        let classes = lay.classes();
+        let l = V::LANES;
+        let k = tgt.len();
+        if lay.inner() == 1 {
+            if classes <= SMALL_C && k == TILE && TILE.is_multiple_of(l) {
+                let buf = transpose_tile(x, p0, classes);
+                let mut sum = 0.0;
+                let mut g = 0;
+                while g < TILE {
+                    sum += cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tgt[g..], w);
+                    g += l;
+                }
+                return sum;
+            }
+            return ce_sum_from_stats::<Self, f32, T>(x, lay, p0, tgt, w);
+        }
+        let mut sum = 0.0;
+        column_runs(lay, p0, k, |q0, run| {
+            let mut q = q0;
+            while q + l <= q0 + run {
+                let (base, stride) = lay.row(p0 + q);
+                sum += cols_ce_sum::<V, T>(x, base, stride, classes, &tgt[q..], w);
+                q += l;
+            }
+            if q < q0 + run {
+                sum += ce_sum_from_stats::<Self, f32, T>(x, lay, p0 + q, &tgt[q..q0 + run], w);
+            }
+        });
+        sum
     }
 
     fn class_grad<T: Element>(
@@ -605,7 +849,7 @@ impl Engine<f32> for Simd {
         for (q, st) in out.iter_mut().enumerate() {
             let start = (p0 + q) * classes;
             let row = &x[start..start + classes];
-            let s = row_stats::<V, T, false, false, false>(row, NO_TARGET, 1.0, None);
+            let s = row_stats_blocked::<V, T, false, false>(row, NO_TARGET, None);
             let m = V::splat(s.max);
             let (mut swt, mut swtx) = (V::splat(0.0), V::splat(0.0));
             for_blocks(row, |off, blk| {
@@ -619,8 +863,8 @@ impl Engine<f32> for Simd {
                         None => V::splat(1.0),
                     };
                     let wt = V::select(valid, wv * tv.mul_add(keep, V::splat(uni)), V::splat(0.0));
-                    swt = swt + wt;
-                    swtx = swtx + V::select(valid, wt * (xv - m), V::splat(0.0));
+                    swt += wt;
+                    swtx += V::select(valid, wt * (xv - m), V::splat(0.0));
                     i += V::LANES;
                 }
             });
@@ -727,9 +971,9 @@ impl Engine<f32> for Simd {
             };
             let l = l * wv;
             if rem < V::LANES {
-                acc = acc + V::select(first_lanes::<V>(rem), l, zero);
+                acc += V::select(first_lanes::<V>(rem), l, zero);
             } else {
-                acc = acc + l;
+                acc += l;
             }
             if let Some(p) = per.as_deref_mut() {
                 l.store(&mut p[i..]);

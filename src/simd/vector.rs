@@ -14,7 +14,7 @@
 //! - [`Vector::ln`] (`wide`'s Cephes `ln`): at most 2 ULP on normal numbers; `ln 0 = -inf`.
 //! - [`Vector::log1p`]: at most 3 ULP on `[-1, 1]` (Goldberg's correction of `ln(1+x)`).
 
-use core::ops::{Add, BitAnd, Div, Mul, Neg, Sub};
+use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
 use wide::{f32x8, f32x16};
 
 /// A vector of `LANES` f32 lanes. Masks are vectors whose lanes are all-ones or all-zeros.
@@ -26,6 +26,7 @@ pub(crate) trait Vector:
     + Div<Output = Self>
     + Neg<Output = Self>
     + BitAnd<Output = Self>
+    + BitOr<Output = Self>
 {
     /// Number of f32 lanes.
     const LANES: usize;
@@ -54,10 +55,10 @@ pub(crate) trait Vector:
     fn eq(self, o: Self) -> Self;
     /// Lanes of `t` where `mask`, else of `f`.
     fn select(mask: Self, t: Self, f: Self) -> Self;
-    /// Round to nearest integer (as a float).
-    fn round(self) -> Self;
-    /// `self * 2^n` for integral `n` in `[-126, 127]` (exponent-field arithmetic).
-    fn ldexp(self, n: Self) -> Self;
+    /// `self * 2^n` where `k = n + 1.5 * 2^23` was rounded by that addition and
+    /// `n` is in `[-126, 127]`: adds `bits(k) << 23` to the bits of `self` (the constant's
+    /// bits shift out).
+    fn scale_by_magic(self, k: Self) -> Self;
     /// Sum of the lanes.
     fn reduce_add(self) -> f32;
     /// The lanes as an array-backed slice, for scalar post-processing.
@@ -77,10 +78,14 @@ pub(crate) trait Vector:
     }
 
     /// `exp(t)` for `t` in `[-87.3, 88.72]` (no range handling): Cody-Waite reduction to
-    /// `r` in `[-ln2/2, ln2/2]`, then Cephes' degree-6 polynomial, then `* 2^n`.
+    /// `r` in `[-ln2/2, ln2/2]`, then Cephes' degree-6 polynomial, then `* 2^n`. `n` is
+    /// rounded by adding `1.5 * 2^23`, whose low mantissa bits then hold `n` itself, so the
+    /// scale is one shift and one integer add (no float-to-int conversion).
     #[inline(always)]
     fn exp_core(self) -> Self {
-        let n = (self * Self::splat(core::f32::consts::LOG2_E)).round();
+        const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
+        let k = self.mul_add(Self::splat(core::f32::consts::LOG2_E), Self::splat(MAGIC));
+        let n = k - Self::splat(MAGIC);
         let r = n.mul_add(Self::splat(-0.693_359_4), self);
         let r = n.mul_add(Self::splat(2.121_944_4e-4), r);
         let mut p = Self::splat(1.987_569_1e-4);
@@ -91,7 +96,7 @@ pub(crate) trait Vector:
         p = p.mul_add(r, Self::splat(0.5));
         let r2 = r * r;
         let e = p.mul_add(r2, r) + Self::splat(1.0);
-        e.ldexp(n)
+        e.scale_by_magic(k)
     }
 
     /// `ln(1 + x)` for `x >= -1`, accurate near 0: `ln(u) * x / (u - 1)` with `u = 1 + x`.
@@ -193,14 +198,10 @@ macro_rules! impl_vector {
                 mask.select(t, f)
             }
             #[inline(always)]
-            fn round(self) -> Self {
-                <$v>::round(self)
-            }
-            #[inline(always)]
-            fn ldexp(self, n: Self) -> Self {
+            fn scale_by_magic(self, k: Self) -> Self {
                 let bits: $i = wide::bytemuck::cast(self);
-                let add = n.round_int() << 23u32;
-                wide::bytemuck::cast(bits + add)
+                let kb: $i = wide::bytemuck::cast(k);
+                wide::bytemuck::cast(bits + (kb << 23u32))
             }
             #[inline(always)]
             fn reduce_add(self) -> f32 {

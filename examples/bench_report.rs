@@ -1,0 +1,231 @@
+//! Speed report for the canonical cases of `../shared/bench/README.md`.
+//!
+//! ```text
+//! cargo run --release --example bench_report [-- --quick] [-- FILTER]
+//! RUSTFLAGS="-C target-cpu=x86-64-v4" taskset -c 1 cargo run --release --example bench_report
+//! ```
+//!
+//! Prints one line per case and implementation, `case<TAB>impl<TAB>ns_per_element`, for
+//! `xent` (the public SIMD path), `scalar` (the reference path in f32) and `floor` (a
+//! 4-accumulator SIMD sum over a buffer of the same bytes, timed in the same run), each
+//! the best of several repetitions, then the ratios `xent/floor` and `scalar/xent`.
+//! `--quick` takes fewer repetitions (under a minute in all); `FILTER` keeps the cases
+//! whose name contains it; `--xent-only` times only the xent path (for a profiler).
+
+use std::hint::black_box;
+use std::time::Instant;
+use wide::f32x8;
+use xent::{BceOptions, BceWithLogitsOptions, CrossEntropyOptions, Layout, f16};
+
+/// splitmix64, for deterministic inputs.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn normal(&mut self) -> f32 {
+        let (u, v) = (self.unit().max(1e-7), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+    }
+}
+
+/// The memory-read floor: a 4-accumulator SIMD sum of `v`.
+fn read_floor(v: &[f32]) -> f32 {
+    let (chunks, tail) = v.as_chunks::<32>();
+    let mut acc = [f32x8::splat(0.0); 4];
+    for c in chunks {
+        for (k, a) in acc.iter_mut().enumerate() {
+            let mut arr = [0.0f32; 8];
+            arr.copy_from_slice(&c[k * 8..k * 8 + 8]);
+            *a += f32x8::new(arr);
+        }
+    }
+    (acc[0] + acc[1] + acc[2] + acc[3]).reduce_add() + tail.iter().sum::<f32>()
+}
+
+/// Best wall time of `reps` runs of `f`, in ns per element.
+fn best(reps: usize, elems: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut b = f64::INFINITY;
+    for _ in 0..reps {
+        let t = Instant::now();
+        f();
+        b = b.min(t.elapsed().as_secs_f64());
+    }
+    b * 1e9 / elems as f64
+}
+
+struct Case {
+    name: &'static str,
+    elems: usize,
+    bytes: usize,
+    xent: Box<dyn FnMut()>,
+    scalar: Box<dyn FnMut()>,
+}
+
+fn ce_case(name: &'static str, n: usize, c: usize, half: bool, grad: bool, ls: f32, seed: u64) -> Case {
+    let mut rng = Rng(seed);
+    let x: Vec<f32> = (0..n * c).map(|_| rng.normal() * 3.0).collect();
+    let t: Vec<i64> = (0..n).map(|_| (rng.next() % c as u64) as i64).collect();
+    let lay = Layout::rows(n, c);
+    let opts = CrossEntropyOptions::new().with_label_smoothing(ls);
+    if half {
+        let xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
+        let (xh2, t2) = (xh.clone(), t.clone());
+        return Case {
+            name,
+            elems: n * c,
+            bytes: n * c * 2,
+            xent: Box::new(move || {
+                black_box(xent::cross_entropy(black_box(&xh), lay, &t, &opts).unwrap());
+            }),
+            scalar: Box::new(move || {
+                black_box(
+                    xent::scalar::cross_entropy::<f32, _, _>(black_box(&xh2), lay, &t2, &opts).unwrap(),
+                );
+            }),
+        };
+    }
+    let (x2, t2) = (x.clone(), t.clone());
+    if grad {
+        let mut g = vec![0.0f32; n * c];
+        let mut g2 = vec![0.0f32; n * c];
+        return Case {
+            name,
+            elems: n * c,
+            bytes: n * c * 4,
+            xent: Box::new(move || {
+                black_box(xent::cross_entropy_with_grad(black_box(&x), lay, &t, &opts, &mut g).unwrap());
+            }),
+            scalar: Box::new(move || {
+                black_box(
+                    xent::scalar::cross_entropy_with_grad(black_box(&x2), lay, &t2, &opts, &mut g2).unwrap(),
+                );
+            }),
+        };
+    }
+    Case {
+        name,
+        elems: n * c,
+        bytes: n * c * 4,
+        xent: Box::new(move || {
+            black_box(xent::cross_entropy(black_box(&x), lay, &t, &opts).unwrap());
+        }),
+        scalar: Box::new(move || {
+            black_box(xent::scalar::cross_entropy::<f32, _, _>(black_box(&x2), lay, &t2, &opts).unwrap());
+        }),
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mut v = vec![
+        ce_case("ce_fwd_f32_n512_c32000", 512, 32000, false, false, 0.0, 1),
+        ce_case("ce_fwd_f32_n64_c128256", 64, 128_256, false, false, 0.0, 2),
+        ce_case("ce_fwd_f32_n4096_c10", 4096, 10, false, false, 0.0, 3),
+        ce_case("ce_fwd_f32_n8192_c1000", 8192, 1000, false, false, 0.0, 4),
+        ce_case("ce_fwd_f16_n512_c32000", 512, 32000, true, false, 0.0, 5),
+        ce_case("ce_fwdbwd_f32_n512_c32000", 512, 32000, false, true, 0.0, 6),
+        ce_case("ce_fwd_f32_ls0.1_n512_c32000", 512, 32000, false, false, 0.1, 7),
+    ];
+    // channel-first segmentation (1, 4, 128, 128, 128), logits uniform in [0, 1)
+    let mut rng = Rng(8);
+    let d = 128 * 128 * 128;
+    let x: Vec<f32> = (0..4 * d).map(|_| rng.unit()).collect();
+    let t: Vec<i64> = (0..d).map(|_| (rng.next() % 4) as i64).collect();
+    let lay = Layout::channel_first(1, 4, d);
+    let (x2, t2) = (x.clone(), t.clone());
+    let opts = CrossEntropyOptions::new();
+    v.push(Case {
+        name: "ce_fwd_f32_nchw_c4_128cube",
+        elems: 4 * d,
+        bytes: 16 * d,
+        xent: Box::new(move || {
+            black_box(xent::cross_entropy(black_box(&x), lay, &t, &opts).unwrap());
+        }),
+        scalar: Box::new(move || {
+            black_box(xent::scalar::cross_entropy::<f32, _, _>(black_box(&x2), lay, &t2, &opts).unwrap());
+        }),
+    });
+    let n = 1 << 22;
+    let xb: Vec<f32> = (0..n).map(|_| rng.normal()).collect();
+    let yb: Vec<f32> = (0..n).map(|_| (rng.next() % 2) as f32).collect();
+    let (xb2, yb2) = (xb.clone(), yb.clone());
+    let o = BceWithLogitsOptions::new();
+    v.push(Case {
+        name: "bce_logits_fwd_f32_4M",
+        elems: n,
+        bytes: 8 * n,
+        xent: Box::new(move || {
+            black_box(xent::binary_cross_entropy_with_logits(black_box(&xb), &yb, &o).unwrap());
+        }),
+        scalar: Box::new(move || {
+            black_box(
+                xent::scalar::binary_cross_entropy_with_logits::<f32, _>(black_box(&xb2), &yb2, &o).unwrap(),
+            );
+        }),
+    });
+    let pb: Vec<f32> = (0..n).map(|_| rng.unit().clamp(1e-4, 1.0 - 1e-4)).collect();
+    let yb: Vec<f32> = (0..n).map(|_| (rng.next() % 2) as f32).collect();
+    let (pb2, yb2) = (pb.clone(), yb.clone());
+    let o = BceOptions::new();
+    v.push(Case {
+        name: "bce_fwd_f32_4M",
+        elems: n,
+        bytes: 8 * n,
+        xent: Box::new(move || {
+            black_box(xent::binary_cross_entropy(black_box(&pb), &yb, &o).unwrap());
+        }),
+        scalar: Box::new(move || {
+            black_box(xent::scalar::binary_cross_entropy::<f32, _>(black_box(&pb2), &yb2, &o).unwrap());
+        }),
+    });
+    v
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let filter: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    // --xent-only: time the xent path alone (for profilers).
+    let only = args.iter().any(|a| a == "--xent-only");
+    let reps = if quick { 3 } else { 9 };
+    let scalar_reps = if quick { 1 } else { 3 };
+    println!("# xent bench_report: best of {reps} (scalar {scalar_reps}); lanes: {}", lanes());
+    for mut case in cases() {
+        if !filter.is_empty() && !filter.iter().any(|f| case.name.contains(f.as_str())) {
+            continue;
+        }
+        if only {
+            let xent = best(reps * 5, case.elems, &mut case.xent);
+            println!("{}\txent\t{xent:.3}", case.name);
+            continue;
+        }
+        let floor_buf = vec![1.0f32; case.bytes / 4];
+        let floor = best(reps, case.elems, || {
+            black_box(read_floor(black_box(&floor_buf)));
+        });
+        let xent = best(reps, case.elems, &mut case.xent);
+        let scalar = best(scalar_reps, case.elems, &mut case.scalar);
+        println!("{}\txent\t{xent:.3}", case.name);
+        println!("{}\tscalar\t{scalar:.3}", case.name);
+        println!("{}\tfloor\t{floor:.3}", case.name);
+        println!("# {}: xent/floor {:.2}, scalar/xent {:.1}", case.name, xent / floor, scalar / xent);
+    }
+}
+
+fn lanes() -> &'static str {
+    if cfg!(target_feature = "avx512f") {
+        "f32x16 (AVX-512)"
+    } else if cfg!(target_feature = "avx2") {
+        "f32x8 (AVX2)"
+    } else {
+        "f32x8 (SSE2 pairs or portable)"
+    }
+}
