@@ -7,12 +7,13 @@
 //! A second backend (run-time dispatched `core::arch` intrinsics, say) is one more
 //! `impl Vector` plus a `#[target_feature]` entry point; no kernel changes.
 //!
-//! The transcendental functions here have stated bounds, checked against f64 in
-//! `tests/precision.rs`:
+//! The transcendental functions here have stated bounds, swept against f64 by the unit
+//! tests at the end of this file:
 //! - [`Vector::exp_le0`] on `[-87.3, 0]`: at most 2 ULP (Cody-Waite reduction, Cephes
 //!   degree-6 polynomial); exactly 0 below -87.3 and for `-inf`; NaN in, NaN out.
 //! - [`Vector::ln`] (`wide`'s Cephes `ln`): at most 2 ULP on normal numbers; `ln 0 = -inf`.
 //! - [`Vector::log1p`]: at most 3 ULP on `[-1, 1]` (Goldberg's correction of `ln(1+x)`).
+//! - [`Vector::tanh_e`] (soft-capping): absolute error at most 4 eps.
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
 use wide::{f32x8, f32x16};
@@ -232,3 +233,97 @@ pub(crate) type V = f32x16;
 /// The vector type of this build.
 #[cfg(not(target_feature = "avx512f"))]
 pub(crate) type V = f32x8;
+
+#[cfg(test)]
+mod tests {
+    //! The stated bounds of the vector functions, swept against f64 (`libm`).
+    use super::{V, Vector};
+
+    /// Distance in units in the last place of `want` (rounded to f32).
+    fn ulps(got: f32, want: f64) -> f64 {
+        let w = want as f32;
+        let ulp = if w == 0.0 {
+            f32::MIN_POSITIVE
+        } else {
+            (f32::from_bits(w.abs().to_bits() + 1) - w.abs()).abs()
+        };
+        (f64::from(got) - want).abs() / f64::from(ulp)
+    }
+
+    /// Applies `f` to every value of `xs` through the vector type and returns the worst ULP
+    /// error against `g` in f64.
+    fn worst(xs: impl Iterator<Item = f32>, f: impl Fn(V) -> V, g: impl Fn(f64) -> f64) -> (f64, f32) {
+        let mut buf = [0.0f32; 16];
+        let mut out = [0.0f32; 16];
+        let mut worst = (0.0, 0.0);
+        let mut n = 0;
+        let lanes = <V as Vector>::LANES;
+        let mut run = |buf: &[f32], out: &mut [f32], n: usize, worst: &mut (f64, f32)| {
+            f(V::load_or(buf, 0.0)).store(out);
+            for j in 0..n {
+                let e = ulps(out[j], g(f64::from(buf[j])));
+                if e > worst.0 {
+                    *worst = (e, buf[j]);
+                }
+            }
+        };
+        for x in xs {
+            buf[n] = x;
+            n += 1;
+            if n == lanes {
+                run(&buf, &mut out, n, &mut worst);
+                n = 0;
+            }
+        }
+        run(&buf, &mut out, n, &mut worst);
+        worst
+    }
+
+    fn sweep(lo: f32, hi: f32, steps: u32) -> impl Iterator<Item = f32> {
+        (0..=steps).map(move |i| lo + (hi - lo) * (i as f32 / steps as f32))
+    }
+
+    #[test]
+    fn exp_le0_within_2_ulp() {
+        let (e, at) = worst(sweep(-87.3, 0.0, 400_000), |v| v.exp_le0(), libm::exp);
+        assert!(e <= 2.0, "exp_le0: {e} ULP at {at}");
+        let zero = V::splat(f32::NEG_INFINITY).exp_le0();
+        let mut out = [1.0f32; 16];
+        zero.store(&mut out);
+        assert_eq!(out[0], 0.0);
+        V::splat(f32::NAN).exp_le0().store(&mut out);
+        assert!(out[0].is_nan());
+        V::splat(-100.0).exp_le0().store(&mut out);
+        assert_eq!(out[0], 0.0);
+    }
+
+    #[test]
+    fn ln_within_2_ulp() {
+        let xs = sweep(1.0, 2.0, 100_000).chain(sweep(1e-30, 1.0, 100_000)).chain(sweep(1.0, 1e6, 100_000));
+        let (e, at) = worst(xs, |v| v.ln(), libm::log);
+        assert!(e <= 2.0, "ln: {e} ULP at {at}");
+        // Subnormals through ln_full.
+        let (e, at) = worst(sweep(1e-45, 1.1e-38, 10_000), |v| v.ln_full(), libm::log);
+        assert!(e <= 2.0, "ln_full: {e} ULP at {at}");
+    }
+
+    #[test]
+    fn log1p_within_3_ulp() {
+        let xs = sweep(-0.999, 1.0, 200_000).chain(sweep(-1e-6, 1e-6, 10_000));
+        let (e, at) = worst(xs, |v| v.log1p(), libm::log1p);
+        assert!(e <= 3.0, "log1p: {e} ULP at {at}");
+    }
+
+    #[test]
+    fn tanh_within_bound() {
+        // Absolute error, since (1 - e) / (1 + e) loses relative precision near 0:
+        // |tanh_e(y) - tanh(y)| <= 4 eps.
+        let mut buf = [0.0f32; 16];
+        let mut worst = 0.0f64;
+        for x in sweep(-20.0, 20.0, 100_000) {
+            V::splat(x).tanh_e().store(&mut buf);
+            worst = worst.max((f64::from(buf[0]) - libm::tanh(f64::from(x))).abs());
+        }
+        assert!(worst <= 4.0 * f64::from(f32::EPSILON), "tanh_e: {worst}");
+    }
+}
