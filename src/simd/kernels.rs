@@ -181,6 +181,128 @@ fn exp_sum<W: Vector>(t: W) -> W {
     W::max_nan_b(W::splat(-87.3), t).exp_core()
 }
 
+/// The state of the blocked log-sum-exp of one row (see [`row_stats_blocked`]).
+struct BlockLse<W> {
+    /// Running maximum.
+    m: f32,
+    /// `Σ exp(x - m)`, two accumulators.
+    s0: W,
+    s1: W,
+    /// `Σ w (x - r)`.
+    sx: W,
+    /// Count of values above the target's.
+    cnt: W,
+    /// A block's maximum was NaN (backends whose max propagates NaN).
+    nan: bool,
+    xtv: W,
+    rv: W,
+}
+
+impl<W: Vector> BlockLse<W> {
+    /// Adds one block of at most [`SUB`] values, starting at class `off`. The state is
+    /// copied into locals so the loops keep it in registers.
+    #[inline(always)]
+    fn feed<const SX: bool, const RANK: bool>(&mut self, sub: &[f32], off: usize, w: Option<&[f32]>) {
+        let l = W::LANES;
+        let (zero, one) = (W::splat(0.0), W::splat(1.0));
+        let (xtv, rv) = (self.xtv, self.rv);
+        let (vecs, tail) = W::split(sub);
+        let full = vecs.len() * l;
+        // Block maximum; NaN is ignored here (x86 max) or caught below (elsewhere).
+        let ninf = W::splat(f32::NEG_INFINITY);
+        let (mut m0, mut m1, mut m2, mut m3) = (ninf, ninf, ninf, ninf);
+        let (quads, rest) = vecs.as_chunks::<4>();
+        for q in quads {
+            m0 = W::max_nan_b(W::from_arr(&q[0]), m0);
+            m1 = W::max_nan_b(W::from_arr(&q[1]), m1);
+            m2 = W::max_nan_b(W::from_arr(&q[2]), m2);
+            m3 = W::max_nan_b(W::from_arr(&q[3]), m3);
+        }
+        for a in rest {
+            m0 = W::max_nan_b(W::from_arr(a), m0);
+        }
+        let mut bm = hmax(W::max_nan_b(W::max_nan_b(m0, m1), W::max_nan_b(m2, m3)));
+        for &v in tail {
+            if v > bm || v.is_nan() {
+                bm = v;
+            }
+        }
+        if bm.is_nan() {
+            // The row's sum is NaN; the block still counts for Σ w x and the rank.
+            self.nan = true;
+        }
+        if bm > self.m {
+            let scale = W::splat(libm::expf(self.m - bm));
+            self.s0 = self.s0 * scale;
+            self.s1 = self.s1 * scale;
+            self.m = bm;
+        }
+        let wv = |i: usize| match w {
+            Some(w) => W::load_or(&w[off + i..], 0.0),
+            None => one,
+        };
+        let (mut a0, mut a1, mut bx, mut bc) = (zero, zero, zero, zero);
+        if bm == f32::NEG_INFINITY || bm.is_nan() {
+            // Every value is -inf: the block adds exactly 0 to the sum (and would give
+            // -inf - -inf while the row's maximum is still -inf). Or the sum is NaN anyway.
+            let mut i = 0;
+            while (SX || RANK) && i < sub.len() {
+                let x = W::load_or(&sub[i..], f32::NEG_INFINITY);
+                let valid = first_lanes::<W>(sub.len() - i);
+                if SX {
+                    bx = bx + W::select(valid, (x - rv) * wv(i), zero);
+                }
+                if RANK {
+                    bc = bc + (x.gt(xtv) & one);
+                }
+                i += l;
+            }
+        } else {
+            let mv = W::splat(self.m);
+            let (pairs, odd) = vecs.as_chunks::<2>();
+            for (k, p) in pairs.iter().enumerate() {
+                let (x0, x1) = (W::from_arr(&p[0]), W::from_arr(&p[1]));
+                a0 = a0 + exp_sum(x0 - mv);
+                a1 = a1 + exp_sum(x1 - mv);
+                if SX {
+                    bx = (x0 - rv).mul_add(wv(2 * k * l), bx);
+                    bx = (x1 - rv).mul_add(wv((2 * k + 1) * l), bx);
+                }
+                if RANK {
+                    bc = bc + (x0.gt(xtv) & one) + (x1.gt(xtv) & one);
+                }
+            }
+            let mut i = pairs.len() * 2 * l;
+            for a in odd {
+                let x = W::from_arr(a);
+                a0 = a0 + exp_sum(x - mv);
+                if SX {
+                    bx = (x - rv).mul_add(wv(i), bx);
+                }
+                if RANK {
+                    bc = bc + (x.gt(xtv) & one);
+                }
+                i += l;
+            }
+            if !tail.is_empty() {
+                let x = W::load_or(tail, f32::NEG_INFINITY);
+                let valid = first_lanes::<W>(tail.len());
+                a0 = a0 + W::select(valid, exp_sum(x - mv), zero);
+                if SX {
+                    bx = bx + W::select(valid, (x - rv) * wv(full), zero);
+                }
+                if RANK {
+                    bc = bc + (x.gt(xtv) & one);
+                }
+            }
+        }
+        self.s0 = self.s0 + a0;
+        self.s1 = self.s1 + a1;
+        self.sx = self.sx + bx;
+        self.cnt = self.cnt + bc;
+    }
+}
+
 /// One read pass over a contiguous row, blocked: per block of [`SUB`] values (still in L1)
 /// take the block's maximum, rescale the running sum once if it grew, then add
 /// `exp(x - max)` with one exp per element, and `Σ w (x - r)` and the count of logits above
@@ -194,131 +316,53 @@ fn row_stats_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool>(
 ) -> Stats<f32> {
     let n = row.len();
     let xt = if t < n { row[t].to_f32() } else { 0.0 };
-    let xtv = W::splat(xt);
     let r = if xt.is_finite() { xt } else { 0.0 };
-    let rv = W::splat(r);
-    let (zero, one) = (W::splat(0.0), W::splat(1.0));
-    let l = W::LANES;
-    let mut m = f32::NEG_INFINITY;
-    let (mut s0, mut s1, mut sx, mut cnt) = (zero, zero, zero, zero);
-    let mut nan = false;
+    let zero = W::splat(0.0);
+    let mut st = BlockLse {
+        m: f32::NEG_INFINITY,
+        s0: zero,
+        s1: zero,
+        sx: zero,
+        cnt: zero,
+        nan: false,
+        xtv: W::splat(xt),
+        rv: W::splat(r),
+    };
     for_blocks(row, |off, blk| {
         for (k, sub) in blk.chunks(SUB).enumerate() {
-            let off = off + k * SUB;
-            let full = sub.len() / l * l;
-            // Block maximum; NaN is ignored here (x86 max) or caught below (elsewhere).
-            let mut mx = [W::splat(f32::NEG_INFINITY); 4];
-            let mut i = 0;
-            while i + 4 * l <= full {
-                for (j, a) in mx.iter_mut().enumerate() {
-                    *a = W::max_nan_b(W::load_or(&sub[i + j * l..], 0.0), *a);
-                }
-                i += 4 * l;
-            }
-            while i < full {
-                mx[0] = W::max_nan_b(W::load_or(&sub[i..], 0.0), mx[0]);
-                i += l;
-            }
-            let mut bm = hmax(W::max_nan_b(W::max_nan_b(mx[0], mx[1]), W::max_nan_b(mx[2], mx[3])));
-            for &v in &sub[full..] {
-                if v > bm {
-                    bm = v;
-                }
-            }
-            if bm.is_nan() {
-                nan = true;
-                continue;
-            }
-            if bm > m {
-                let scale = W::splat(libm::expf(m - bm));
-                s0 = s0 * scale;
-                s1 = s1 * scale;
-                m = bm;
-            }
-            let wv = |i: usize| match w {
-                Some(w) => W::load_or(&w[off + i..], 0.0),
-                None => one,
-            };
-            if bm == f32::NEG_INFINITY {
-                // Every value is -inf: the block adds exactly 0 to the sum (and would give
-                // -inf - -inf while the row's maximum is still -inf).
-                let mut i = 0;
-                while (SX || RANK) && i < sub.len() {
-                    let x = W::load_or(&sub[i..], f32::NEG_INFINITY);
-                    let valid = first_lanes::<W>(sub.len() - i);
-                    if SX {
-                        sx = sx + W::select(valid, (x - rv) * wv(i), zero);
-                    }
-                    if RANK {
-                        cnt = cnt + (x.gt(xtv) & one);
-                    }
-                    i += l;
-                }
-                continue;
-            }
-            let mv = W::splat(m);
-            // Block-local accumulators stay in registers.
-            let (mut a0, mut a1, mut bx, mut bc) = (zero, zero, zero, zero);
-            let mut i = 0;
-            while i + 2 * l <= full {
-                let x0 = W::load_or(&sub[i..], 0.0);
-                let x1 = W::load_or(&sub[i + l..], 0.0);
-                a0 = a0 + exp_sum(x0 - mv);
-                a1 = a1 + exp_sum(x1 - mv);
-                if SX {
-                    bx = (x0 - rv).mul_add(wv(i), bx);
-                    bx = (x1 - rv).mul_add(wv(i + l), bx);
-                }
-                if RANK {
-                    bc = bc + (x0.gt(xtv) & one) + (x1.gt(xtv) & one);
-                }
-                i += 2 * l;
-            }
-            while i < sub.len() {
-                let x = W::load_or(&sub[i..], f32::NEG_INFINITY);
-                let valid = first_lanes::<W>(sub.len() - i);
-                a0 = a0 + W::select(valid, exp_sum(x - mv), zero);
-                if SX {
-                    bx = bx + W::select(valid, (x - rv) * wv(i), zero);
-                }
-                if RANK {
-                    bc = bc + (x.gt(xtv) & one);
-                }
-                i += l;
-            }
-            s0 = s0 + a0;
-            s1 = s1 + a1;
-            sx = sx + bx;
-            cnt = cnt + bc;
+            st.feed::<SX, RANK>(sub, off + k * SUB, w);
         }
     });
-    let s = if nan { f32::NAN } else { (s0 + s1).reduce_add() };
-    let (max, sum) = fix_special(n, m, s);
+    let s = if st.nan { f32::NAN } else { (st.s0 + st.s1).reduce_add() };
+    let (max, sum) = fix_special(n, st.m, s);
     let sx = if SX {
         let wsum = match w {
             Some(w) => sum_f32::<W>(w),
             None => n as f32,
         };
-        sx.reduce_add() - (max - r) * wsum
+        st.sx.reduce_add() - (max - r) * wsum
     } else {
         0.0
     };
-    let above = if RANK && t < n { cnt.reduce_add() as usize } else { 0 };
+    let above = if RANK && t < n { st.cnt.reduce_add() as usize } else { 0 };
     Stats { max, lse_rel: libm::logf(sum), xt, sx, above }
 }
 
-/// The largest lane (NaN lanes ignored, as by `>`).
+/// The largest lane, by a halving tree of `>` (a NaN lane loses every comparison, so it is
+/// ignored unless every lane is NaN).
 #[inline(always)]
 fn hmax<W: Vector>(v: W) -> f32 {
-    let mut lanes = [0.0f32; 16];
-    v.to_lanes(&mut lanes);
-    let mut m = f32::NEG_INFINITY;
-    for &x in &lanes[..W::LANES] {
-        if x > m || x.is_nan() {
-            m = x;
+    let mut a = [f32::NEG_INFINITY; 16];
+    v.to_lanes(&mut a);
+    let mut n = W::LANES;
+    while n > 1 {
+        n /= 2;
+        for i in 0..n {
+            let (x, y) = (a[i], a[i + n]);
+            a[i] = if y > x || x.is_nan() { y } else { x };
         }
     }
-    m
+    a[0]
 }
 
 /// One pass over a contiguous row: max, sum, and optionally `Σ w x'` and the count of

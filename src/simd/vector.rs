@@ -31,6 +31,13 @@ pub(crate) trait Vector:
 {
     /// Number of f32 lanes.
     const LANES: usize;
+    /// `[f32; LANES]`.
+    type Arr: Copy;
+    /// `s` as whole vectors and a tail shorter than one (`slice::as_chunks`): the hot
+    /// loops iterate these, with no bounds checks and no padding branch.
+    fn split(s: &[f32]) -> (&[Self::Arr], &[f32]);
+    /// The vector of an array.
+    fn from_arr(a: &Self::Arr) -> Self;
     /// All lanes `v`.
     fn splat(v: f32) -> Self;
     /// The first `LANES` values of `s` (`s.len() >= LANES`; shorter slices are padded with
@@ -135,6 +142,15 @@ macro_rules! impl_vector {
     ($v:ty, $i:ty, $lanes:literal) => {
         impl Vector for $v {
             const LANES: usize = $lanes;
+            type Arr = [f32; $lanes];
+            #[inline(always)]
+            fn split(s: &[f32]) -> (&[Self::Arr], &[f32]) {
+                s.as_chunks::<$lanes>()
+            }
+            #[inline(always)]
+            fn from_arr(a: &Self::Arr) -> Self {
+                <$v>::new(*a)
+            }
             #[inline(always)]
             fn splat(v: f32) -> Self {
                 <$v>::splat(v)
@@ -258,7 +274,7 @@ mod tests {
         let mut worst = (0.0, 0.0);
         let mut n = 0;
         let lanes = <V as Vector>::LANES;
-        let mut run = |buf: &[f32], out: &mut [f32], n: usize, worst: &mut (f64, f32)| {
+        let run = |buf: &[f32], out: &mut [f32], n: usize, worst: &mut (f64, f32)| {
             f(V::load_or(buf, 0.0)).store(out);
             for j in 0..n {
                 let e = ulps(out[j], g(f64::from(buf[j])));
