@@ -119,11 +119,14 @@ pub(crate) trait Engine<R: Real> {
 
     /// The plain cross-entropy (no smoothing, z-loss or soft-cap) summed over positions
     /// `p0 .. p0 + tgt.len()`: `Σ w[t] ((max - x_t) + lse_rel)` over positions with a
-    /// target. Engines override it where they can do it without per-position statistics.
-    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tgt: &[usize], w: Option<&[f32]>) -> R
+    /// target. `tv` holds the same targets as f32 (-1 for none), for kernels that compare
+    /// them in vector lanes. Engines override it where they can do it without per-position
+    /// statistics.
+    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tgt: &[usize], tv: &[f32], w: Option<&[f32]>) -> R
     where
         Self: Sized,
     {
+        let _ = tv;
         ce_sum_from_stats::<Self, R, T>(x, lay, p0, tgt, w)
     }
 

@@ -108,7 +108,6 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     if let Some(g) = io.grad_len() {
         check_len("grad", len, g)?;
     }
-    let (w_total, counted) = scan_targets::<R, I>(targets, classes, spec.ignore, spec.weight)?;
 
     let (eps, z, cap, gamma) = match spec.kind {
         Kind::Ce { eps, z, cap } => (eps, z, cap, R::zero()),
@@ -117,6 +116,47 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     let focal = matches!(spec.kind, Kind::Focal { .. });
     let smoothing = eps > R::zero();
     let zl = z > R::zero();
+    let mut ce_acc = Acc::new();
+    if matches!(io, Io::Fwd(_)) && per.is_none() && !focal && !smoothing && !zl && cap.is_none() {
+        // The plain forward: the engine sums the losses of a tile without per-position
+        // statistics, and the targets are checked and counted in the same loop.
+        let x = io.input();
+        let mut tgt = [NO_TARGET; TILE];
+        let mut tv = [-1.0f32; TILE];
+        let mut w_acc = Acc::new();
+        let mut counted = 0usize;
+        let mut p0 = 0;
+        while p0 < positions {
+            let k = TILE.min(positions - p0);
+            let mut w_part = R::zero();
+            for q in 0..k {
+                let t = targets[p0 + q].to_i64();
+                tgt[q] = NO_TARGET;
+                tv[q] = -1.0;
+                if t == spec.ignore {
+                    continue;
+                }
+                let Some(c) = usize::try_from(t).ok().filter(|&c| c < classes) else {
+                    return Err(Error::TargetOutOfRange { position: p0 + q, target: t, classes });
+                };
+                tgt[q] = c;
+                tv[q] = c as f32;
+                counted += 1;
+                if let Some(w) = spec.weight {
+                    w_part = w_part + R::from_f32(w[c]);
+                }
+            }
+            w_acc.add(w_part);
+            ce_acc.add(E::ce_sum(x, lay, p0, &tgt[..k], &tv[..k], spec.weight));
+            p0 += k;
+        }
+        let w_total = if spec.weight.is_some() { w_acc.get() } else { R::from_usize(counted) };
+        return Ok(match spec.reduction {
+            Reduction::Mean => ce_acc.get() / w_total,
+            Reduction::Sum => ce_acc.get(),
+        });
+    }
+    let (w_total, counted) = scan_targets::<R, I>(targets, classes, spec.ignore, spec.weight)?;
     let c_r = R::from_usize(classes);
     let w_all = spec.weight.map_or(c_r, |w| {
         let mut a = Acc::new();
@@ -127,28 +167,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
         Reduction::Mean => (R::one() / w_total, R::one() / R::from_usize(counted)),
         Reduction::Sum => (R::one(), R::one()),
     };
-
-    let mut ce_acc = Acc::new();
     let mut z_acc = Acc::new();
-    if matches!(io, Io::Fwd(_)) && per.is_none() && !focal && !smoothing && !zl && cap.is_none() {
-        // The plain forward: the engine sums the losses of a tile without per-position
-        // statistics.
-        let x = io.input();
-        let mut tgt = [NO_TARGET; TILE];
-        let mut p0 = 0;
-        while p0 < positions {
-            let k = TILE.min(positions - p0);
-            for q in 0..k {
-                tgt[q] = target_of(targets[p0 + q], spec.ignore);
-            }
-            ce_acc.add(E::ce_sum(x, lay, p0, &tgt[..k], spec.weight));
-            p0 += k;
-        }
-        return Ok(match spec.reduction {
-            Reduction::Mean => ce_acc.get() / w_total,
-            Reduction::Sum => ce_acc.get(),
-        });
-    }
     let mut tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
     let mut coef = [Coef::<R>::default(); TILE];

@@ -32,6 +32,8 @@ pub(crate) struct Simd;
 const BUF: usize = 256;
 /// Rows with at most this many classes are transposed and handled as columns.
 const SMALL_C: usize = 16;
+/// Column kernels compare class indices as f32 lanes: exact below 2^24 classes.
+const COLUMN_MAX_C: usize = 1 << 24;
 /// Lane indices, for tail masks.
 const IOTA: [f32; 16] = [0., 1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12., 13., 14., 15.];
 
@@ -462,6 +464,8 @@ fn sum_f32<W: Vector>(w: &[f32]) -> f32 {
 /// of logits above the target's, and `Σ w`.
 struct ColPass<W> {
     acc: Lse<W>,
+    /// The lanes' target classes as floats, -1 where there is none.
+    tv: W,
     xt: W,
     rv: W,
     sx: W,
@@ -479,11 +483,54 @@ fn cols_pass<W: Vector, T: Element>(
     stride: usize,
     classes: usize,
     tgt: &[usize],
+    tvs: Option<&[f32]>,
     cap: Option<f32>,
     w: Option<&[f32]>,
     want: Want,
 ) -> ColPass<W> {
     let l = W::LANES;
+    let one = W::splat(1.0);
+    let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
+    let mut wsum = 0.0f32;
+    if cap.is_none() {
+        // Two sweeps over the (L1-resident) columns: the maximum and the target logit,
+        // then one exp per logit. NaN, +inf and all -inf columns reach the sum as NaN
+        // through `exp(x - max)`, exactly PyTorch's `x - max`.
+        let tvv = match tvs {
+            Some(tvs) => W::load_or(tvs, -1.0),
+            None => {
+                let mut tv = [-1.0f32; 16];
+                for q in 0..l {
+                    if tgt[q] < classes {
+                        tv[q] = tgt[q] as f32;
+                    }
+                }
+                W::load_or(&tv, -1.0)
+            }
+        };
+        let tv = tvv;
+        let (mut m, mut xt) = (W::splat(f32::NEG_INFINITY), W::splat(0.0));
+        for c in 0..classes {
+            let v: W = load_at(x, base + c * stride);
+            m = W::max_nan_b(v, m);
+            xt = W::select(tv.eq(W::splat(c as f32)), v, xt);
+        }
+        let rv = W::select(xt.abs().lt(W::splat(f32::INFINITY)), xt, W::splat(0.0));
+        let mut s = W::splat(0.0);
+        for c in 0..classes {
+            let v: W = load_at(x, base + c * stride);
+            s = s + exp_sum(v - m);
+            if want.sx {
+                let wc = w.map_or(1.0, |w| w[c]);
+                wsum += wc;
+                sx = (v - rv).mul_add(W::splat(wc), sx);
+            }
+            if want.rank {
+                cnt = cnt + (v.gt(xt) & one);
+            }
+        }
+        return ColPass { acc: Lse { m, s }, tv: tvv, xt, rv, sx, cnt, wsum };
+    }
     let mut xt = [0.0f32; 16];
     for q in 0..l {
         if tgt[q] < classes {
@@ -492,10 +539,7 @@ fn cols_pass<W: Vector, T: Element>(
     }
     let xtv = W::load_or(&xt, 0.0);
     let rv = W::select(xtv.abs().lt(W::splat(f32::INFINITY)), xtv, W::splat(0.0));
-    let one = W::splat(1.0);
     let mut acc = Lse::<W>::new();
-    let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
-    let mut wsum = 0.0f32;
     for c in 0..classes {
         let mut v: W = load_at(x, base + c * stride);
         if let Some(s) = cap {
@@ -511,7 +555,13 @@ fn cols_pass<W: Vector, T: Element>(
             cnt = cnt + (v.gt(xtv) & one);
         }
     }
-    ColPass { acc, xt: xtv, rv, sx, cnt, wsum }
+    let mut tv = [-1.0f32; 16];
+    for q in 0..l {
+        if tgt[q] < classes {
+            tv[q] = tgt[q] as f32;
+        }
+    }
+    ColPass { acc, tv: W::load_or(&tv, -1.0), xt: xtv, rv, sx, cnt, wsum }
 }
 
 /// `ln s`, with PyTorch's special rows made NaN: every logit `-inf` (`s == 0`) or a `+inf`
@@ -539,7 +589,7 @@ fn cols_stats<W: Vector, T: Element>(
     want: Want,
     out: &mut [Stats<f32>],
 ) {
-    let p = cols_pass::<W, T>(x, base, stride, classes, tgt, cap, w, want);
+    let p = cols_pass::<W, T>(x, base, stride, classes, tgt, None, cap, w, want);
     let lse = lse_rel_v(classes, &p.acc);
     let max = W::select(lse.eq(lse), p.acc.m, W::splat(f32::NEG_INFINITY));
     let mut lanes = [[0.0f32; 16]; 5];
@@ -561,26 +611,33 @@ fn cols_stats<W: Vector, T: Element>(
 
 /// `Σ w[y] ((max - x_y) + lse_rel)` over the counted positions of `LANES` columns.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn cols_ce_sum<W: Vector, T: Element>(
     x: &[T],
     base: usize,
     stride: usize,
     classes: usize,
     tgt: &[usize],
+    tv: &[f32],
     w: Option<&[f32]>,
 ) -> f32 {
-    let p = cols_pass::<W, T>(x, base, stride, classes, tgt, None, None, Want::default());
-    let mut wy = [0.0f32; 16];
-    let mut counted = [0.0f32; 16];
-    for q in 0..W::LANES {
-        if tgt[q] < classes {
-            wy[q] = w.map_or(1.0, |w| w[tgt[q]]);
-            counted[q] = 1.0;
+    let p = cols_pass::<W, T>(x, base, stride, classes, tgt, Some(tv), None, None, Want::default());
+    let counted = p.tv.ge(W::splat(0.0));
+    let wy = match w {
+        None => W::splat(1.0),
+        Some(w) => {
+            let mut wy = [0.0f32; 16];
+            for q in 0..W::LANES {
+                if tgt[q] < classes {
+                    wy[q] = w[tgt[q]];
+                }
+            }
+            W::load_or(&wy, 0.0)
         }
-    }
-    let loss = W::load_or(&wy, 0.0) * ((p.acc.m - p.xt) + lse_rel_v(classes, &p.acc));
+    };
+    let loss = wy * ((p.acc.m - p.xt) + lse_rel_v(classes, &p.acc));
     // Ignored lanes may hold NaN: select them away, don't multiply.
-    W::select(W::load_or(&counted, 0.0).gt(W::splat(0.0)), loss, W::splat(0.0)).reduce_add()
+    W::select(counted, loss, W::splat(0.0)).reduce_add()
 }
 
 /// A tile of `TILE` rows of `classes <= SMALL_C` logits, transposed:
@@ -789,6 +846,9 @@ impl Engine<f32> for Simd {
             }
             return;
         }
+        if classes >= COLUMN_MAX_C {
+            return Scalar::class_stats(x, lay, p0, tgt, cap, w, want, out);
+        }
         column_runs(lay, p0, out.len(), |q0, run| {
             let mut q = q0;
             while q + l <= q0 + run {
@@ -803,17 +863,20 @@ impl Engine<f32> for Simd {
         });
     }
 
-    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tgt: &[usize], w: Option<&[f32]>) -> f32 {
+    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tgt: &[usize], tv: &[f32], w: Option<&[f32]>) -> f32 {
         let classes = lay.classes();
         let l = V::LANES;
         let k = tgt.len();
+        if classes >= COLUMN_MAX_C {
+            return ce_sum_from_stats::<Self, f32, T>(x, lay, p0, tgt, w);
+        }
         if lay.inner() == 1 {
             if classes <= SMALL_C && k == TILE && TILE.is_multiple_of(l) {
                 let buf = transpose_tile(x, p0, classes);
                 let mut sum = 0.0;
                 let mut g = 0;
                 while g < TILE {
-                    sum += cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tgt[g..], w);
+                    sum += cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tgt[g..], &tv[g..], w);
                     g += l;
                 }
                 return sum;
@@ -825,7 +888,7 @@ impl Engine<f32> for Simd {
             let mut q = q0;
             while q + l <= q0 + run {
                 let (base, stride) = lay.row(p0 + q);
-                sum += cols_ce_sum::<V, T>(x, base, stride, classes, &tgt[q..], w);
+                sum += cols_ce_sum::<V, T>(x, base, stride, classes, &tgt[q..], &tv[q..], w);
                 q += l;
             }
             if q < q0 + run {
