@@ -445,6 +445,8 @@ fn binary_for<T: Element>(seed: u64) {
             let o = SigmoidFocalOptions::new().with_reduction(Reduction::Sum);
             xent::sigmoid_focal_loss_per_position(xl, y, &o, &mut per).unwrap();
             xent::scalar::sigmoid_focal_loss_per_position(xl, y, &o, &mut per64).unwrap();
+            xent::sigmoid_focal_loss_with_grad(xl, y, &o, &mut g).unwrap();
+            xent::scalar::sigmoid_focal_loss_with_grad(xl, y, &o, &mut g64).unwrap();
             for i in 0..n {
                 let xs = f64::from(xl[i].to_f32()).abs();
                 check(
@@ -452,6 +454,12 @@ fn binary_for<T: Element>(seed: u64) {
                     f64::from(per[i]),
                     per64[i],
                     16.0 * EPS * (1.0 + xs + per64[i].abs()),
+                );
+                check(
+                    &format!("sigmoid_focal grad[{i}] {tag}"),
+                    f64::from(g[i]),
+                    g64[i],
+                    32.0 * EPS * (1.0 + xs),
                 );
             }
         }

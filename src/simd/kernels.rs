@@ -69,25 +69,204 @@ fn load_at<W: Vector, U: Element>(s: &[U], i: usize) -> W {
     }
 }
 
-/// The vector of `w[(i + l) % w.len()]` for each lane `l` (trailing-block broadcast).
-#[inline(always)]
-fn load_bcast<W: Vector>(w: &[f32], i: usize) -> W {
-    match w.len() {
-        0 => W::splat(0.0),
-        1 => W::splat(w[0]),
-        len => {
-            let j = i % len;
-            if j + W::LANES <= len {
-                W::load_or(&w[j..], 0.0)
-            } else {
+/// A weight broadcast over trailing blocks, read one vector at a time from element `i0`.
+struct Bcast<'a> {
+    w: &'a [f32],
+    j: usize,
+}
+
+impl<'a> Bcast<'a> {
+    fn new(w: &'a [f32], i0: usize) -> Self {
+        Self { w, j: if w.is_empty() { 0 } else { i0 % w.len() } }
+    }
+
+    /// The next vector, `w[(i + l) % len]` for each lane.
+    #[inline(always)]
+    fn next<W: Vector>(&mut self) -> W {
+        let len = self.w.len();
+        let v = match len {
+            0 => W::splat(0.0),
+            1 => W::splat(self.w[0]),
+            _ if self.j + W::LANES <= len => W::load_or(&self.w[self.j..], 0.0),
+            _ => {
                 let mut tmp = [0.0f32; 16];
                 for (l, t) in tmp.iter_mut().take(W::LANES).enumerate() {
-                    *t = w[(i + l) % len];
+                    *t = self.w[(self.j + l) % len];
                 }
                 W::load_or(&tmp, 0.0)
             }
+        };
+        if len > 0 {
+            self.j += W::LANES;
+            self.j = if self.j >= len { self.j % len } else { self.j };
+        }
+        v
+    }
+}
+
+/// One vector of an element-wise loss: the (unweighted) losses and, when `GRAD`, their
+/// derivatives with respect to the input. `pwv` is the pos_weight (1 without).
+#[inline(always)]
+fn binary_vec<W: Vector, const GRAD: bool>(kind: Binary<f32>, xv: W, yv: W, pwv: Option<W>) -> (W, W) {
+    let (zero, one) = (W::splat(0.0), W::splat(1.0));
+    match kind {
+        Binary::Bce => {
+            let floor = W::splat(-100.0);
+            let log1m = W::max_nan_b(floor, (-xv).log1p());
+            let logp = W::max_nan_b(floor, xv.ln_full());
+            let l = (yv - one) * log1m - yv * logp;
+            let d = if GRAD { (xv - yv) / W::max_nan_b(W::splat(1e-12), (one - xv) * xv) } else { zero };
+            (l, d)
+        }
+        Binary::BceLogits => {
+            let e = (-xv.abs()).exp_le0();
+            let log_sig = W::min_nan_b(zero, xv) - e.log1p();
+            let sig = |_: ()| {
+                let r = one / (one + e);
+                W::select(xv.ge(zero), r, e * r)
+            };
+            match pwv {
+                None => ((one - yv) * xv - log_sig, if GRAD { sig(()) - yv } else { zero }),
+                Some(pwv) => {
+                    let lw = (pwv - one).mul_add(yv, one);
+                    let l = (one - yv) * xv - lw * log_sig;
+                    (l, if GRAD { lw * sig(()) - pwv * yv } else { zero })
+                }
+            }
+        }
+        Binary::SigmoidFocal { alpha, gamma } => {
+            let e = (-xv.abs()).exp_le0();
+            let r = one / (one + e);
+            let pos = xv.ge(zero);
+            let (p, q) = (W::select(pos, r, e * r), W::select(pos, e * r, r));
+            let ce = W::max_nan_b(zero, xv) - xv * yv + e.log1p();
+            let om = p * (one - yv) + q * yv; // 1 - p_t
+            let md = if gamma == 0.0 { one } else { (W::splat(gamma) * om.ln_full()).exp_le0() };
+            let mut l = ce * md;
+            let mut d = zero;
+            if GRAD {
+                d = (p - yv) * md;
+                if gamma != 0.0 {
+                    // d(1 - p_t)/dx = -p q (2y - 1); d md = gamma md / om * that (0 at om = 0).
+                    let dom = -(p * q) * (yv + yv - one);
+                    let safe = W::select(om.eq(zero), one, om);
+                    let dmd = W::select(om.eq(zero), zero, W::splat(gamma) * md / safe * dom);
+                    d = ce.mul_add(dmd, d);
+                }
+            }
+            if alpha >= 0.0 {
+                let at = W::splat(alpha) * yv + W::splat(1.0 - alpha) * (one - yv);
+                l = l * at;
+                d = d * at;
+            }
+            (l, d)
         }
     }
+}
+
+/// The running state of an element-wise loss over one block.
+struct BinaryRun<'a, W> {
+    kind: Binary<f32>,
+    wb: Option<Bcast<'a>>,
+    pb: Option<Bcast<'a>>,
+    scale: W,
+    acc: W,
+}
+
+impl<W: Vector> BinaryRun<'_, W> {
+    /// One vector: loss and gradient, weighted, stored at `i` per the const flags; `valid`
+    /// masks a padded tail out of the sum.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn vec<const PER: bool, const GRAD: bool>(
+        &mut self,
+        xv: W,
+        yv: W,
+        per: &mut [f32],
+        grad: &mut [f32],
+        valid: Option<W>,
+    ) {
+        let wv = self.wb.as_mut().map(|b| b.next::<W>());
+        let pwv = self.pb.as_mut().map(|b| b.next::<W>());
+        let (l, d) = binary_vec::<W, GRAD>(self.kind, xv, yv, pwv);
+        let (l, d) = match wv {
+            Some(wv) => (l * wv, d * wv),
+            None => (l, d),
+        };
+        self.acc = self.acc + valid.map_or(l, |m| W::select(m, l, W::splat(0.0)));
+        if PER {
+            l.store(per);
+        }
+        if GRAD {
+            (d * self.scale).store(grad);
+        }
+    }
+
+    /// A block of f32 values starting at `off` of the outputs.
+    #[inline(always)]
+    fn block<const PER: bool, const GRAD: bool>(
+        &mut self,
+        xf: &[f32],
+        yf: &[f32],
+        per: &mut [f32],
+        grad: &mut [f32],
+        off: usize,
+    ) {
+        let (xs, xt) = W::split(xf);
+        let (ys, yt) = W::split(yf);
+        let l = W::LANES;
+        for (j, (a, b)) in xs.iter().zip(ys).enumerate() {
+            let i = off + j * l;
+            let p = if PER { &mut per[i..i + l] } else { &mut [][..] };
+            let g = if GRAD { &mut grad[i..i + l] } else { &mut [][..] };
+            self.vec::<PER, GRAD>(W::from_arr(a), W::from_arr(b), p, g, None);
+        }
+        if !xt.is_empty() {
+            let i = off + xs.len() * l;
+            let valid = first_lanes::<W>(xt.len());
+            let p = if PER { &mut per[i..] } else { &mut [][..] };
+            let g = if GRAD { &mut grad[i..] } else { &mut [][..] };
+            // Padding 0.5 keeps BCE's logs finite; the lanes are masked and not stored.
+            self.vec::<PER, GRAD>(W::load_or(xt, 0.5), W::load_or(yt, 0.5), p, g, Some(valid));
+        }
+    }
+}
+
+/// An element-wise loss over `x`, `y` (element `i0` of the whole input first): returns the
+/// block's sum and, per the const flags, writes per-element losses and scaled gradients.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn binary_run<W: Vector, T: Element, const PER: bool, const GRAD: bool>(
+    kind: Binary<f32>,
+    x: &[T],
+    y: &[T],
+    i0: usize,
+    w: Option<&[f32]>,
+    pw: Option<&[f32]>,
+    per: &mut [f32],
+    grad: &mut [f32],
+    scale: f32,
+) -> f32 {
+    let mut st = BinaryRun {
+        kind,
+        wb: w.map(|w| Bcast::new(w, i0)),
+        pb: pw.map(|p| Bcast::new(p, i0)),
+        scale: W::splat(scale),
+        acc: W::splat(0.0),
+    };
+    match (T::as_f32(x), T::as_f32(y)) {
+        (Some(xf), Some(yf)) => st.block::<PER, GRAD>(xf, yf, per, grad, 0),
+        _ => {
+            const HALF: usize = BUF / 2;
+            let (mut xb, mut yb) = ([0.0f32; HALF], [0.0f32; HALF]);
+            for (k, (xc, yc)) in x.chunks(HALF).zip(y.chunks(HALF)).enumerate() {
+                T::load_block(xc, &mut xb);
+                T::load_block(yc, &mut yb);
+                st.block::<PER, GRAD>(&xb[..xc.len()], &yb[..yc.len()], per, grad, k * HALF);
+            }
+        }
+    }
+    st.acc.reduce_add()
 }
 
 /// Mask of the first `n` lanes.
@@ -671,18 +850,26 @@ fn map_row<W: Vector, T: Element>(
     len: usize,
     f: impl Fn(usize, W) -> W,
 ) {
+    // Whole vectors through `as_chunks` (no bounds checks, accumulators in registers),
+    // then one padded vector for the tail.
     let step = |src: &[f32], out: &mut [f32], off: usize| {
-        let mut i = 0;
-        while i < src.len() {
-            f(off + i, W::load_or(&src[i..], 0.0)).store(&mut out[i..]);
-            i += W::LANES;
+        let (sv, st) = W::split(src);
+        let (ov, ot) = W::split_mut(out);
+        for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
+            *o = f(off + j * W::LANES, W::from_arr(s)).to_arr();
+        }
+        if !st.is_empty() {
+            f(off + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
         }
     };
     let in_place = |v: &mut [f32], off: usize| {
-        let mut i = 0;
-        while i < v.len() {
-            f(off + i, W::load_or(&v[i..], 0.0)).store(&mut v[i..]);
-            i += W::LANES;
+        let (vv, vt) = W::split_mut(v);
+        for (j, a) in vv.iter_mut().enumerate() {
+            *a = f(off + j * W::LANES, W::from_arr(a)).to_arr();
+        }
+        if !vt.is_empty() {
+            let n = vv.len() * W::LANES;
+            f(off + n, W::load_or(vt, 0.0)).store(vt);
         }
     };
     let mut buf = [0.0f32; BUF];
@@ -694,7 +881,7 @@ fn map_row<W: Vector, T: Element>(
                 None => {
                     for (k, ch) in xs.chunks(BUF).enumerate() {
                         T::load_block(ch, &mut buf);
-                        step(&buf[..ch.len()], &mut gs[k * BUF..], k * BUF);
+                        step(&buf[..ch.len()], &mut gs[k * BUF..k * BUF + ch.len()], k * BUF);
                     }
                 }
             }
@@ -863,7 +1050,14 @@ impl Engine<f32> for Simd {
         });
     }
 
-    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tgt: &[usize], tv: &[f32], w: Option<&[f32]>) -> f32 {
+    fn ce_sum<T: Element>(
+        x: &[T],
+        lay: Layout,
+        p0: usize,
+        tgt: &[usize],
+        tv: &[f32],
+        w: Option<&[f32]>,
+    ) -> f32 {
         let classes = lay.classes();
         let l = V::LANES;
         let k = tgt.len();
@@ -1037,60 +1231,15 @@ impl Engine<f32> for Simd {
         i0: usize,
         w: Option<&[f32]>,
         pw: Option<&[f32]>,
-        mut per: Option<&mut [f32]>,
-        mut grad: Option<(&mut [f32], f32)>,
+        per: Option<&mut [f32]>,
+        grad: Option<(&mut [f32], f32)>,
     ) -> f32 {
-        if matches!(kind, Binary::SigmoidFocal { .. }) {
-            return Scalar::binary(kind, x, y, i0, w, pw, per, grad);
+        match (per, grad) {
+            (None, None) => binary_run::<V, T, false, false>(kind, x, y, i0, w, pw, &mut [], &mut [], 0.0),
+            (Some(p), None) => binary_run::<V, T, true, false>(kind, x, y, i0, w, pw, p, &mut [], 0.0),
+            (None, Some((g, s))) => binary_run::<V, T, false, true>(kind, x, y, i0, w, pw, &mut [], g, s),
+            (Some(p), Some((g, s))) => binary_run::<V, T, true, true>(kind, x, y, i0, w, pw, p, g, s),
         }
-        let (zero, one) = (V::splat(0.0), V::splat(1.0));
-        let mut acc = zero;
-        let mut i = 0;
-        while i < x.len() {
-            let rem = x.len() - i;
-            let xv: V = load_at(x, i);
-            let yv: V = load_at(y, i);
-            let wv = w.map_or(one, |w| load_bcast(w, i0 + i));
-            let (l, d) = match kind {
-                Binary::Bce => {
-                    let floor = V::splat(-100.0);
-                    let log1m = V::max_nan_b(floor, (-xv).log1p());
-                    let logp = V::max_nan_b(floor, xv.ln_full());
-                    let l = (yv - one) * log1m - yv * logp;
-                    let den = V::max_nan_b(V::splat(1e-12), (one - xv) * xv);
-                    (l, (xv - yv) / den)
-                }
-                _ => {
-                    let e = (-xv.abs()).exp_le0();
-                    let log_sig = V::min_nan_b(zero, xv) - e.log1p();
-                    let r = one / (one + e);
-                    let sig = V::select(xv.ge(zero), r, e * r);
-                    match pw {
-                        None => ((one - yv) * xv - log_sig, sig - yv),
-                        Some(pw) => {
-                            let pwv = load_bcast::<V>(pw, i0 + i);
-                            let lw = (pwv - one).mul_add(yv, one);
-                            let t = pwv * yv;
-                            ((one - yv) * xv - lw * log_sig, lw * sig - t)
-                        }
-                    }
-                }
-            };
-            let l = l * wv;
-            if rem < V::LANES {
-                acc += V::select(first_lanes::<V>(rem), l, zero);
-            } else {
-                acc += l;
-            }
-            if let Some(p) = per.as_deref_mut() {
-                l.store(&mut p[i..]);
-            }
-            if let Some((g, scale)) = grad.as_mut() {
-                (d * wv * V::splat(*scale)).store(&mut g[i..]);
-            }
-            i += V::LANES;
-        }
-        acc.reduce_add()
     }
 
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize> {

@@ -36,8 +36,12 @@ pub(crate) trait Vector:
     /// `s` as whole vectors and a tail shorter than one (`slice::as_chunks`): the hot
     /// loops iterate these, with no bounds checks and no padding branch.
     fn split(s: &[f32]) -> (&[Self::Arr], &[f32]);
+    /// `s` as whole vectors and a tail, mutably.
+    fn split_mut(s: &mut [f32]) -> (&mut [Self::Arr], &mut [f32]);
     /// The vector of an array.
     fn from_arr(a: &Self::Arr) -> Self;
+    /// The array of a vector.
+    fn to_arr(self) -> Self::Arr;
     /// All lanes `v`.
     fn splat(v: f32) -> Self;
     /// The first `LANES` values of `s` (`s.len() >= LANES`; shorter slices are padded with
@@ -148,8 +152,16 @@ macro_rules! impl_vector {
                 s.as_chunks::<$lanes>()
             }
             #[inline(always)]
+            fn split_mut(s: &mut [f32]) -> (&mut [Self::Arr], &mut [f32]) {
+                s.as_chunks_mut::<$lanes>()
+            }
+            #[inline(always)]
             fn from_arr(a: &Self::Arr) -> Self {
                 <$v>::new(*a)
+            }
+            #[inline(always)]
+            fn to_arr(self) -> Self::Arr {
+                self.to_array()
             }
             #[inline(always)]
             fn splat(v: f32) -> Self {
