@@ -120,7 +120,7 @@ fn binary_vec<W: Vector, const GRAD: bool>(kind: Binary<f32>, xv: W, yv: W, pwv:
         }
         Binary::BceLogits => {
             let e = (-xv.abs()).exp_le0();
-            let log_sig = W::min_nan_b(zero, xv) - e.log1p();
+            let log_sig = W::min_nan_b(zero, xv) - e.log1p_unit();
             let sig = |_: ()| {
                 let r = one / (one + e);
                 W::select(xv.ge(zero), r, e * r)
@@ -139,7 +139,7 @@ fn binary_vec<W: Vector, const GRAD: bool>(kind: Binary<f32>, xv: W, yv: W, pwv:
             let r = one / (one + e);
             let pos = xv.ge(zero);
             let (p, q) = (W::select(pos, r, e * r), W::select(pos, e * r, r));
-            let ce = W::max_nan_b(zero, xv) - xv * yv + e.log1p();
+            let ce = W::max_nan_b(zero, xv) - xv * yv + e.log1p_unit();
             let om = p * (one - yv) + q * yv; // 1 - p_t
             let md = if gamma == 0.0 { one } else { (W::splat(gamma) * om.ln_full()).exp_le0() };
             let mut l = ce * md;

@@ -11,8 +11,10 @@
 //! tests at the end of this file:
 //! - [`Vector::exp_le0`] on `[-87.3, 0]`: at most 2 ULP (Cody-Waite reduction, Cephes
 //!   degree-6 polynomial); exactly 0 below -87.3 and for `-inf`; NaN in, NaN out.
-//! - [`Vector::ln`] (`wide`'s Cephes `ln`): at most 2 ULP on normal numbers; `ln 0 = -inf`.
-//! - [`Vector::log1p`]: at most 3 ULP on `[-1, 1]` (Goldberg's correction of `ln(1+x)`).
+//! - [`Vector::ln`] (`wide`'s Cephes `ln`) and [`Vector::ln_fast`] (the same polynomial
+//!   without special-case branches): at most 2 ULP on normal numbers; `ln 0 = -inf`.
+//! - [`Vector::log1p`]: at most 3 ULP on `[-1, 1]` (Goldberg's correction of `ln(1+x)`);
+//!   [`Vector::log1p_unit`]: at most 2 ULP on `[0, 1]` (a polynomial, no log, no division).
 //! - [`Vector::tanh_e`] (soft-capping): absolute error at most 4 eps.
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
@@ -79,6 +81,41 @@ pub(crate) trait Vector:
     fn all_set(self) -> bool;
     /// Natural logarithm (`wide`'s).
     fn ln(self) -> Self;
+    /// `(m, e)` with `self = m * 2^e`, `m` in `[0.5, 1)`, for positive normal `self`
+    /// (exponent-field arithmetic; `e` as a float).
+    fn frexp(self) -> (Self, Self);
+
+    /// `ln(x)` for positive normal `x` and `ln 0 = -inf`, with no special-case branches:
+    /// Cephes' `logf` (the polynomial `wide` uses too), at most 2 ULP.
+    #[inline(always)]
+    fn ln_fast(self) -> Self {
+        const P: [f32; 9] = [
+            3.333_333_1e-1,
+            -2.499_999_4e-1,
+            2.000_071_4e-1,
+            -1.666_805_8e-1,
+            1.424_932_3e-1,
+            -1.242_014_1e-1,
+            1.167_699_9e-1,
+            -1.151_461e-1,
+            7.037_683_6e-2,
+        ];
+        let one = Self::splat(1.0);
+        let (m, e) = self.frexp();
+        let small = m.lt(Self::splat(core::f32::consts::FRAC_1_SQRT_2));
+        let e = e - (small & one);
+        let x = Self::select(small, m + m, m) - one;
+        let mut p = Self::splat(P[8]);
+        for &c in P[..8].iter().rev() {
+            p = p.mul_add(x, Self::splat(c));
+        }
+        let x2 = x * x;
+        let r = (x2 * x) * p;
+        let r = e.mul_add(Self::splat(-2.121_944_4e-4), r);
+        let r = r + Self::splat(-0.5).mul_add(x2, x);
+        let r = e.mul_add(Self::splat(0.693_359_4), r);
+        Self::select(self.eq(Self::splat(0.0)), Self::splat(f32::NEG_INFINITY), r)
+    }
 
     /// `exp(t)` for `t <= 0` (a few ULP above 0 are fine): 0 below -87.3 and at `-inf`, NaN
     /// for NaN. The hot-loop exp.
@@ -111,16 +148,40 @@ pub(crate) trait Vector:
         e.scale_by_magic(k)
     }
 
-    /// `ln(1 + x)` for `x >= -1`, accurate near 0: `ln(u) * x / (u - 1)` with `u = 1 + x`.
+    /// `ln(1 + x)` for `x` in `[-1, 1]`, accurate near 0: `ln(u) + (x - (u - 1)) / u` with
+    /// `u = 1 + x` (the second term restores what rounding `u` lost); `-inf` at `x = -1`.
     #[inline(always)]
     fn log1p(self) -> Self {
         let one = Self::splat(1.0);
         let u = self + one;
-        let d = u - one;
-        let exact = d.eq(Self::splat(0.0));
-        // `d` is 0 only where `u == 1`; the division is then unused.
-        let safe_d = Self::select(exact, one, d);
-        Self::select(exact, self, u.ln() * (self / safe_d))
+        let zero_u = u.eq(Self::splat(0.0));
+        let fix = (self - (u - one)) / Self::select(zero_u, one, u);
+        u.ln_fast() + Self::select(zero_u, Self::splat(0.0), fix)
+    }
+
+    /// `ln(1 + e)` for `e` in `[0, 1]` without a logarithm or a division:
+    /// `e * G(2e - 1)`, `G` a degree-9 Chebyshev fit of `ln(1+e)/e` (at most 2 ULP). For
+    /// `ln(1 + exp(-|x|))` in the logit losses. NaN in, NaN out.
+    #[inline(always)]
+    fn log1p_unit(self) -> Self {
+        const G: [f32; 10] = [
+            0.810_930_2,
+            -0.144_263_55,
+            0.033_152_252,
+            -0.008_460_951,
+            0.002_289_717_6,
+            -0.000_642_862_46,
+            0.000_180_876_51,
+            -5.267_94e-5,
+            2.052_132e-5,
+            -6.360_114e-6,
+        ];
+        let t = self.mul_add(Self::splat(2.0), Self::splat(-1.0));
+        let mut p = Self::splat(G[9]);
+        for &c in G[..9].iter().rev() {
+            p = p.mul_add(t, Self::splat(c));
+        }
+        self * p
     }
 
     /// `ln(x)` for `x >= 0` including subnormals (scaled by `2^24` first), `ln 0 = -inf`.
@@ -129,7 +190,7 @@ pub(crate) trait Vector:
         let tiny = self.lt(Self::splat(f32::MIN_POSITIVE));
         let scaled = Self::select(tiny, self * Self::splat(16_777_216.0), self);
         let off = Self::select(tiny, Self::splat(24.0 * core::f32::consts::LN_2), Self::splat(0.0));
-        scaled.ln() - off
+        scaled.ln_fast() - off
     }
 
     /// `tanh(y)` from `exp(-2|y|)`: NaN in, NaN out.
@@ -143,7 +204,7 @@ pub(crate) trait Vector:
 }
 
 macro_rules! impl_vector {
-    ($v:ty, $i:ty, $lanes:literal) => {
+    ($v:ty, $i:ty, $lanes:literal, $from_i:ident) => {
         impl Vector for $v {
             const LANES: usize = $lanes;
             type Arr = [f32; $lanes];
@@ -248,12 +309,19 @@ macro_rules! impl_vector {
             fn ln(self) -> Self {
                 <$v>::ln(self)
             }
+            #[inline(always)]
+            fn frexp(self) -> (Self, Self) {
+                let bits: $i = wide::bytemuck::cast(self);
+                let e = (bits >> 23u32) & <$i>::splat(0xff);
+                let m = (bits & <$i>::splat(0x807f_ffff_u32 as i32)) | <$i>::splat(0x3f00_0000);
+                (wide::bytemuck::cast(m), <$v>::$from_i(e - <$i>::splat(126)))
+            }
         }
     };
 }
 
-impl_vector!(f32x8, wide::i32x8, 8);
-impl_vector!(f32x16, wide::i32x16, 16);
+impl_vector!(f32x8, wide::i32x8, 8, from_i32x8);
+impl_vector!(f32x16, wide::i32x16, 16, from_i32x16);
 
 /// The vector type of this build.
 #[cfg(target_feature = "avx512f")]
@@ -327,9 +395,12 @@ mod tests {
 
     #[test]
     fn ln_within_2_ulp() {
-        let xs = sweep(1.0, 2.0, 100_000).chain(sweep(1e-30, 1.0, 100_000)).chain(sweep(1.0, 1e6, 100_000));
-        let (e, at) = worst(xs, |v| v.ln(), libm::log);
+        let xs =
+            || sweep(1.0, 2.0, 100_000).chain(sweep(1e-30, 1.0, 100_000)).chain(sweep(1.0, 1e6, 100_000));
+        let (e, at) = worst(xs(), |v| v.ln(), libm::log);
         assert!(e <= 2.0, "ln: {e} ULP at {at}");
+        let (e, at) = worst(xs(), |v| v.ln_fast(), libm::log);
+        assert!(e <= 2.0, "ln_fast: {e} ULP at {at}");
         // Subnormals through ln_full.
         let (e, at) = worst(sweep(1e-45, 1.1e-38, 10_000), |v| v.ln_full(), libm::log);
         assert!(e <= 2.0, "ln_full: {e} ULP at {at}");
@@ -340,6 +411,13 @@ mod tests {
         let xs = sweep(-0.999, 1.0, 200_000).chain(sweep(-1e-6, 1e-6, 10_000));
         let (e, at) = worst(xs, |v| v.log1p(), libm::log1p);
         assert!(e <= 3.0, "log1p: {e} ULP at {at}");
+    }
+
+    #[test]
+    fn log1p_unit_within_2_ulp() {
+        let xs = sweep(0.0, 1.0, 400_000).chain(sweep(0.0, 1e-6, 10_000)).chain([1e-30, 1e-40, 1.0]);
+        let (e, at) = worst(xs, |v| v.log1p_unit(), libm::log1p);
+        assert!(e <= 2.0, "log1p_unit: {e} ULP at {at}");
     }
 
     #[test]
