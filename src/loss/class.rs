@@ -120,14 +120,16 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     if matches!(io, Io::Fwd(_)) && per.is_none() && !focal && !smoothing && !zl && cap.is_none() {
         // The plain forward: the engine sums the losses of a tile without per-position
         // statistics, and the targets are checked and counted in the same loop.
+        // Tiles of 4 TILE positions: fewer calls and reductions per position.
+        const FAST: usize = 4 * TILE;
         let x = io.input();
-        let mut tgt = [NO_TARGET; TILE];
-        let mut tv = [-1.0f32; TILE];
+        let mut tgt = [NO_TARGET; FAST];
+        let mut tv = [-1.0f32; FAST];
         let mut w_acc = Acc::new();
         let mut counted = 0usize;
         let mut p0 = 0;
         while p0 < positions {
-            let k = TILE.min(positions - p0);
+            let k = FAST.min(positions - p0);
             let mut w_part = R::zero();
             for q in 0..k {
                 let t = targets[p0 + q].to_i64();

@@ -975,16 +975,19 @@ fn dst_input<'a, T: Element>(dst: &'a GradDst<'_, T, f32>) -> &'a [T] {
     dst.input()
 }
 
-/// Runs `f(q0, run)` over maximal runs of positions `p0 + q0 ..` that are contiguous in
-/// memory for each class (the same `n` of a channel-first layout).
+/// Runs `f(q0, run, base)` over maximal runs of positions `p0 + q0 ..` that are contiguous
+/// in memory for each class (the same `n` of a channel-first layout); `base` is the index
+/// of the run's first logit of class 0, and the class stride is `inner`.
 #[inline(always)]
-fn column_runs(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize)) {
+fn column_runs(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize, usize)) {
     let inner = lay.inner();
     let mut q = 0;
     while q < k {
+        // One division per run: the run's first logit, then the run is contiguous.
+        let (base, _) = lay.row(p0 + q);
         let i = (p0 + q) % inner;
         let run = (k - q).min(inner - i);
-        f(q, run);
+        f(q, run, base);
         q += run;
     }
 }
@@ -1036,10 +1039,10 @@ impl Engine<f32> for Simd {
         if classes >= COLUMN_MAX_C {
             return Scalar::class_stats(x, lay, p0, tgt, cap, w, want, out);
         }
-        column_runs(lay, p0, out.len(), |q0, run| {
+        column_runs(lay, p0, out.len(), |q0, run, base0| {
             let mut q = q0;
             while q + l <= q0 + run {
-                let (base, stride) = lay.row(p0 + q);
+                let (base, stride) = (base0 + (q - q0), lay.inner());
                 cols_stats::<V, T>(x, base, stride, classes, &tgt[q..], cap, w, want, &mut out[q..]);
                 q += l;
             }
@@ -1065,23 +1068,31 @@ impl Engine<f32> for Simd {
             return ce_sum_from_stats::<Self, f32, T>(x, lay, p0, tgt, w);
         }
         if lay.inner() == 1 {
-            if classes <= SMALL_C && k == TILE && TILE.is_multiple_of(l) {
-                let buf = transpose_tile(x, p0, classes);
-                let mut sum = 0.0;
+            if classes > SMALL_C || !TILE.is_multiple_of(l) {
+                return ce_sum_from_stats::<Self, f32, T>(x, lay, p0, tgt, w);
+            }
+            // Small C: whole tiles of TILE rows transposed into columns.
+            let mut sum = 0.0;
+            for (j, (tg, tvj)) in tgt.chunks(TILE).zip(tv.chunks(TILE)).enumerate() {
+                let pj = p0 + j * TILE;
+                if tg.len() < TILE {
+                    sum += ce_sum_from_stats::<Self, f32, T>(x, lay, pj, tg, w);
+                    continue;
+                }
+                let buf = transpose_tile(x, pj, classes);
                 let mut g = 0;
                 while g < TILE {
-                    sum += cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tgt[g..], &tv[g..], w);
+                    sum += cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tg[g..], &tvj[g..], w);
                     g += l;
                 }
-                return sum;
             }
-            return ce_sum_from_stats::<Self, f32, T>(x, lay, p0, tgt, w);
+            return sum;
         }
         let mut sum = 0.0;
-        column_runs(lay, p0, k, |q0, run| {
+        column_runs(lay, p0, k, |q0, run, base0| {
             let mut q = q0;
             while q + l <= q0 + run {
-                let (base, stride) = lay.row(p0 + q);
+                let (base, stride) = (base0 + (q - q0), lay.inner());
                 sum += cols_ce_sum::<V, T>(x, base, stride, classes, &tgt[q..], &tv[q..], w);
                 q += l;
             }
@@ -1119,10 +1130,10 @@ impl Engine<f32> for Simd {
             }
             return;
         }
-        column_runs(lay, p0, coef.len(), |q0, run| {
+        column_runs(lay, p0, coef.len(), |q0, run, base0| {
             let mut q = q0;
             while q + l <= q0 + run {
-                let (base, stride) = lay.row(p0 + q);
+                let (base, stride) = (base0 + (q - q0), lay.inner());
                 cols_grad::<V, T>(dst, base, stride, classes, &coef[q..], cap, w);
                 q += l;
             }
