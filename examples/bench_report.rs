@@ -134,6 +134,37 @@ fn cases() -> Vec<Case> {
         ce_case("ce_fwdbwd_f32_n512_c32000", 512, 32000, false, true, 0.0, 6),
         ce_case("ce_fwd_f32_ls0.1_n512_c32000", 512, 32000, false, false, 0.1, 7),
     ];
+    // Forward+backward with the gradient written over the logits (Liger style): after the
+    // first repetition the buffer holds gradients, which cost the same to process.
+    {
+        let (n, c) = (512, 32000);
+        let mut rng = Rng(9);
+        let mut x: Vec<f32> = (0..n * c).map(|_| rng.normal() * 3.0).collect();
+        let mut x2 = x.clone();
+        let t: Vec<i64> = (0..n).map(|_| (rng.next() % c as u64) as i64).collect();
+        let t2 = t.clone();
+        let lay = Layout::rows(n, c);
+        let opts = CrossEntropyOptions::new();
+        v.push(Case {
+            name: "ce_fwdbwd_inplace_f32_n512_c32000",
+            elems: n * c,
+            bytes: n * c * 4,
+            xent: Box::new(move || {
+                black_box(xent::cross_entropy_with_grad_in_place(black_box(&mut x), lay, &t, &opts).unwrap());
+            }),
+            scalar: Box::new(move || {
+                black_box(
+                    xent::scalar::cross_entropy_with_grad_in_place::<f32, _, _>(
+                        black_box(&mut x2),
+                        lay,
+                        &t2,
+                        &opts,
+                    )
+                    .unwrap(),
+                );
+            }),
+        });
+    }
     // channel-first segmentation (1, 4, 128, 128, 128), logits uniform in [0, 1)
     let mut rng = Rng(8);
     let d = 128 * 128 * 128;
