@@ -137,8 +137,11 @@
 //!
 //! # `no_std`, no allocation, no panics
 //!
-//! The crate is `#![no_std]` and never allocates: scratch space is a few stack buffers,
-//! at most 2 KiB per call (f16/bf16 conversion blocks, transposed small-C tiles).
+//! The crate is `#![no_std]` and never allocates: scratch space is a few stack buffers
+//! (f16/bf16 conversion blocks, transposed small-C tiles, per-tile statistics), none over
+//! 1 KiB. Measured on a Cortex-M4F (`embedded/`, stack painted then scanned, release build),
+//! whole calls including every frame use at most about 5 KiB: `cross_entropy` 5.1 KiB, its
+//! gradient 4.7 KiB, `log_sum_exp` 2.3 KiB, the binary losses under 1 KiB; budget 6 KiB.
 //! `tests/no_alloc.rs` counts allocations across every public function (zero), and CI
 //! builds for `thumbv7em-none-eabihf` and links a host staticlib with its own panic
 //! handler. The crate contains no `unsafe` code (`#![forbid(unsafe_code)]`). No function
