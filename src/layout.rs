@@ -64,6 +64,30 @@ impl Layout {
     /// let l = xent::Layout::channel_first(2, 4, 15);
     /// assert_eq!((l.positions(), l.len()), (Ok(30), Ok(120)));
     /// ```
+    ///
+    /// A `(1, 4, 128, 128, 128)` segmentation volume with `(1, 128, 128, 128)` class targets
+    /// is the same problem as its `128^3` positions laid out as rows of 4 classes:
+    ///
+    /// ```
+    /// use xent::{cross_entropy, CrossEntropyOptions, Layout};
+    /// let (c, d) = (4, 128 * 128 * 128);
+    /// let mut seed = 1_u32;
+    /// let mut next = || { seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223); seed };
+    /// let logits: Vec<f32> = (0..c * d).map(|_| (next() >> 8) as f32 / (1 << 24) as f32 * 4.0 - 2.0).collect();
+    /// let targets: Vec<i64> = (0..d).map(|_| i64::from(next() >> 30)).collect();
+    /// // Move the class axis last: rows[p * C + k] = logits[k * D + p].
+    /// let mut rows = vec![0.0_f32; c * d];
+    /// for k in 0..c {
+    ///     for p in 0..d {
+    ///         rows[p * c + k] = logits[k * d + p];
+    ///     }
+    /// }
+    /// let opts = CrossEntropyOptions::new().with_label_smoothing(0.1);
+    /// let volume = cross_entropy(&logits, Layout::from_shape(&[1, 4, 128, 128, 128])?, &targets, &opts)?;
+    /// let flat = cross_entropy(&rows, Layout::rows(d, c), &targets, &opts)?;
+    /// assert!((volume - flat).abs() <= 1e-5 * flat.abs());
+    /// # Ok::<(), xent::Error>(())
+    /// ```
     #[must_use]
     pub const fn channel_first(n: usize, classes: usize, inner: usize) -> Self {
         Self { outer: n, classes, inner }
