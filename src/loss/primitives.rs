@@ -53,6 +53,23 @@ pub(crate) fn lse_row<E: Engine<R>, R: Real, T: Element>(row: &[T]) -> R {
     st[0].max + st[0].lse_rel
 }
 
+/// The checks of a per-position primitive with class targets: lengths against the layout,
+/// targets in range. Returns the number of positions.
+fn check_per_position<R: Real, T: Element, I: ClassIndex>(
+    x: &[T],
+    lay: Layout,
+    targets: &[I],
+    ignore: i64,
+    out_len: usize,
+) -> Result<usize, Error> {
+    let positions = lay.positions()?;
+    check_len("logits", lay.len()?, x.len())?;
+    check_len("targets", positions, targets.len())?;
+    check_len("out", positions, out_len)?;
+    scan_targets::<R, I>(targets, lay.classes(), ignore, None)?;
+    Ok(positions)
+}
+
 /// Writes `x[n, y_n]` per position (0 at ignored positions).
 pub(crate) fn gather<R: Real, T: Element, I: ClassIndex>(
     x: &[T],
@@ -61,11 +78,7 @@ pub(crate) fn gather<R: Real, T: Element, I: ClassIndex>(
     ignore: i64,
     out: &mut [R],
 ) -> Result<(), Error> {
-    let positions = lay.positions()?;
-    check_len("logits", lay.len()?, x.len())?;
-    check_len("targets", positions, targets.len())?;
-    check_len("out", positions, out.len())?;
-    scan_targets::<R, I>(targets, lay.classes(), ignore, None)?;
+    check_per_position::<R, T, I>(x, lay, targets, ignore, out.len())?;
     for (p, (&t, o)) in targets.iter().zip(out.iter_mut()).enumerate() {
         let t = target_of(t, ignore);
         *o = if t == NO_TARGET {
@@ -86,11 +99,7 @@ pub(crate) fn score<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     ignore: i64,
     out: &mut [crate::Score],
 ) -> Result<(), Error> {
-    let positions = lay.positions()?;
-    check_len("logits", lay.len()?, x.len())?;
-    check_len("targets", positions, targets.len())?;
-    check_len("out", positions, out.len())?;
-    scan_targets::<R, I>(targets, lay.classes(), ignore, None)?;
+    let positions = check_per_position::<R, T, I>(x, lay, targets, ignore, out.len())?;
     let mut tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
     let want = Want { sx: false, rank: true };

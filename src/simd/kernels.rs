@@ -668,7 +668,6 @@ fn cols_pass<W: Vector, T: Element>(
     want: Want,
 ) -> ColPass<W> {
     let l = W::LANES;
-    let one = W::splat(1.0);
     let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
     let mut wsum = 0.0f32;
     if cap.is_none() {
@@ -699,14 +698,7 @@ fn cols_pass<W: Vector, T: Element>(
         for c in 0..classes {
             let v: W = load_at(x, base + c * stride);
             s = s + exp_sum(v - m);
-            if want.sx {
-                let wc = w.map_or(1.0, |w| w[c]);
-                wsum += wc;
-                sx = (v - rv).mul_add(W::splat(wc), sx);
-            }
-            if want.rank {
-                cnt = cnt + (v.gt(xt) & one);
-            }
+            side_sums(v, c, want, w, rv, xt, &mut sx, &mut cnt, &mut wsum);
         }
         return ColPass { acc: Lse { m, s }, tv: tvv, xt, rv, sx, cnt, wsum };
     }
@@ -725,14 +717,7 @@ fn cols_pass<W: Vector, T: Element>(
             v = cap_v(v, s).0;
         }
         acc.push(v);
-        if want.sx {
-            let wc = w.map_or(1.0, |w| w[c]);
-            wsum += wc;
-            sx = (v - rv).mul_add(W::splat(wc), sx);
-        }
-        if want.rank {
-            cnt = cnt + (v.gt(xtv) & one);
-        }
+        side_sums(v, c, want, w, rv, xtv, &mut sx, &mut cnt, &mut wsum);
     }
     let mut tv = [-1.0f32; 16];
     for q in 0..l {
@@ -741,6 +726,31 @@ fn cols_pass<W: Vector, T: Element>(
         }
     }
     ColPass { acc, tv: W::load_or(&tv, -1.0), xt: xtv, rv, sx, cnt, wsum }
+}
+
+/// The optional sums of a column pass for class `c`: `Σ w (x - r)` (and `Σ w`) and the
+/// count of logits above the target's.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn side_sums<W: Vector>(
+    v: W,
+    c: usize,
+    want: Want,
+    w: Option<&[f32]>,
+    rv: W,
+    xt: W,
+    sx: &mut W,
+    cnt: &mut W,
+    wsum: &mut f32,
+) {
+    if want.sx {
+        let wc = w.map_or(1.0, |w| w[c]);
+        *wsum += wc;
+        *sx = (v - rv).mul_add(W::splat(wc), *sx);
+    }
+    if want.rank {
+        *cnt = *cnt + (v.gt(xt) & W::splat(1.0));
+    }
 }
 
 /// `ln s`, with PyTorch's special rows made NaN: every logit `-inf` (`s == 0`) or a `+inf`
