@@ -52,7 +52,14 @@ pub fn cross_entropy<T: Element, I: ClassIndex>(
     targets: &[I],
     opts: &CrossEntropyOptions<'_>,
 ) -> Result<f32, Error> {
-    class::run::<Simd, f32, T, I>(Io::Fwd(logits), layout, targets, class::Spec::ce(opts)?, None)
+    class::run::<Simd, f32, T, I>(
+        Io::Fwd(logits),
+        layout,
+        targets,
+        class::Spec::ce(opts)?,
+        None,
+        class::LseIo::None,
+    )
 }
 
 /// Per-position cross-entropy (PyTorch's `reduction="none"`) into `out`, one loss per
@@ -81,7 +88,8 @@ pub fn cross_entropy_per_position<T: Element, I: ClassIndex>(
     out: &mut [f32],
 ) -> Result<(), Error> {
     let spec = class::Spec::ce(opts)?;
-    class::run::<Simd, f32, T, I>(Io::Fwd(logits), layout, targets, spec, Some(out)).map(drop)
+    class::run::<Simd, f32, T, I>(Io::Fwd(logits), layout, targets, spec, Some(out), class::LseIo::None)
+        .map(drop)
 }
 
 /// Fused forward and backward: returns the reduced loss and writes its gradient with
@@ -115,7 +123,7 @@ pub fn cross_entropy_with_grad<T: Element, I: ClassIndex>(
     grad: &mut [f32],
 ) -> Result<f32, Error> {
     let spec = class::Spec::ce(opts)?;
-    class::run::<Simd, f32, T, I>(Io::buffer(logits, grad), layout, targets, spec, None)
+    class::run::<Simd, f32, T, I>(Io::buffer(logits, grad), layout, targets, spec, None, class::LseIo::None)
 }
 
 /// [`cross_entropy_with_grad`] writing the gradient over the logits themselves (rounded
@@ -143,7 +151,104 @@ pub fn cross_entropy_with_grad_in_place<T: Element, I: ClassIndex>(
 ) -> Result<f32, Error> {
     let spec = class::Spec::ce(opts)?;
     let io = Io::Grad(crate::engine::GradDst::InPlace(logits));
-    class::run::<Simd, f32, T, I>(io, layout, targets, spec, None)
+    class::run::<Simd, f32, T, I>(io, layout, targets, spec, None, class::LseIo::None)
+}
+
+/// [`cross_entropy`] that also writes each position's log-sum-exp (of the soft-capped
+/// logits) into `lse`, so that a later [`cross_entropy_backward`] is a single pass.
+///
+/// # Errors
+///
+/// As [`cross_entropy`], and [`Error::LengthMismatch`] (`what = "lse"`) if `lse` is not one
+/// per position.
+///
+/// # Examples
+///
+/// ```
+/// use xent::{cross_entropy_with_lse, CrossEntropyOptions, Layout};
+/// let mut lse = [0.0_f32; 2];
+/// let x = [0.0_f32, 0.0, 1.0, 1.0];
+/// let loss = cross_entropy_with_lse(&x, Layout::rows(2, 2), &[0_i64, 1], &CrossEntropyOptions::new(), &mut lse)?;
+/// assert!((loss - core::f32::consts::LN_2).abs() < 1e-6);
+/// assert!((lse[1] - (1.0 + core::f32::consts::LN_2)).abs() < 1e-6);
+/// # Ok::<(), xent::Error>(())
+/// ```
+pub fn cross_entropy_with_lse<T: Element, I: ClassIndex>(
+    logits: &[T],
+    layout: Layout,
+    targets: &[I],
+    opts: &CrossEntropyOptions<'_>,
+    lse: &mut [f32],
+) -> Result<f32, Error> {
+    let spec = class::Spec::ce(opts)?;
+    class::run::<Simd, f32, T, I>(Io::Fwd(logits), layout, targets, spec, None, class::LseIo::Out(lse))
+}
+
+/// The backward of [`cross_entropy`] from the per-position log-sum-exps written by
+/// [`cross_entropy_with_lse`]: one pass over the logits, writing the gradient of the loss
+/// reduced by `opts.reduction` into `grad` (the same values as
+/// [`cross_entropy_with_grad`]). `p_j = exp(x_j - lse)` then carries a relative error of
+/// about `|lse| eps` more than the fused path, where `x - max` is exact.
+///
+/// # Errors
+///
+/// As [`cross_entropy_with_lse`], and [`Error::LengthMismatch`] for `grad`.
+///
+/// # Examples
+///
+/// ```
+/// use xent::{cross_entropy_backward, cross_entropy_with_lse, cross_entropy_with_grad, CrossEntropyOptions, Layout};
+/// let x = [1.0_f32, 2.0, 3.0, 1.0, -1.0, 0.5];
+/// let (lay, t, o) = (Layout::rows(2, 3), [2_i64, 0], CrossEntropyOptions::new().with_label_smoothing(0.1));
+/// let mut lse = [0.0_f32; 2];
+/// cross_entropy_with_lse(&x, lay, &t, &o, &mut lse)?;
+/// let (mut g, mut fused) = ([0.0_f32; 6], [0.0_f32; 6]);
+/// cross_entropy_backward(&x, lay, &t, &o, &lse, &mut g)?;
+/// cross_entropy_with_grad(&x, lay, &t, &o, &mut fused)?;
+/// assert!(g.iter().zip(&fused).all(|(a, b)| (a - b).abs() < 1e-6));
+/// # Ok::<(), xent::Error>(())
+/// ```
+pub fn cross_entropy_backward<T: Element, I: ClassIndex>(
+    logits: &[T],
+    layout: Layout,
+    targets: &[I],
+    opts: &CrossEntropyOptions<'_>,
+    lse: &[f32],
+    grad: &mut [f32],
+) -> Result<(), Error> {
+    let spec = class::Spec::ce(opts)?;
+    let io = Io::buffer(logits, grad);
+    class::run::<Simd, f32, T, I>(io, layout, targets, spec, None, class::LseIo::In(lse)).map(drop)
+}
+
+/// [`cross_entropy_backward`] writing the gradient over the logits (rounded once to `T`).
+///
+/// # Errors
+///
+/// As [`cross_entropy_backward`]. On error the logits are left unchanged.
+///
+/// # Examples
+///
+/// ```
+/// use xent::{cross_entropy_backward_in_place, cross_entropy_with_lse, CrossEntropyOptions, Layout};
+/// let mut x = [1.0_f32, 2.0, 3.0];
+/// let (lay, t, o) = (Layout::unbatched(3), [2_i64], CrossEntropyOptions::new());
+/// let mut lse = [0.0_f32; 1];
+/// cross_entropy_with_lse(&x, lay, &t, &o, &mut lse)?;
+/// cross_entropy_backward_in_place(&mut x, lay, &t, &o, &lse)?;
+/// assert!((x[2] - -0.334759).abs() < 1e-6); // p - 1 at the target
+/// # Ok::<(), xent::Error>(())
+/// ```
+pub fn cross_entropy_backward_in_place<T: Element, I: ClassIndex>(
+    logits: &mut [T],
+    layout: Layout,
+    targets: &[I],
+    opts: &CrossEntropyOptions<'_>,
+    lse: &[f32],
+) -> Result<(), Error> {
+    let spec = class::Spec::ce(opts)?;
+    let io = Io::Grad(crate::engine::GradDst::InPlace(logits));
+    class::run::<Simd, f32, T, I>(io, layout, targets, spec, None, class::LseIo::In(lse)).map(drop)
 }
 
 /// Cross-entropy against probability (soft) targets of the logits' layout.
@@ -568,7 +673,14 @@ pub fn softmax_focal_loss<T: Element, I: ClassIndex>(
     targets: &[I],
     opts: &SoftmaxFocalOptions<'_>,
 ) -> Result<f32, Error> {
-    class::run::<Simd, f32, T, I>(Io::Fwd(logits), layout, targets, class::Spec::focal(opts)?, None)
+    class::run::<Simd, f32, T, I>(
+        Io::Fwd(logits),
+        layout,
+        targets,
+        class::Spec::focal(opts)?,
+        None,
+        class::LseIo::None,
+    )
 }
 
 /// Per-position [`softmax_focal_loss`] into `out`.
@@ -595,7 +707,8 @@ pub fn softmax_focal_loss_per_position<T: Element, I: ClassIndex>(
     out: &mut [f32],
 ) -> Result<(), Error> {
     let spec = class::Spec::focal(opts)?;
-    class::run::<Simd, f32, T, I>(Io::Fwd(logits), layout, targets, spec, Some(out)).map(drop)
+    class::run::<Simd, f32, T, I>(Io::Fwd(logits), layout, targets, spec, Some(out), class::LseIo::None)
+        .map(drop)
 }
 
 /// Fused forward and backward of [`softmax_focal_loss`] into `grad`.
@@ -621,7 +734,7 @@ pub fn softmax_focal_loss_with_grad<T: Element, I: ClassIndex>(
     grad: &mut [f32],
 ) -> Result<f32, Error> {
     let spec = class::Spec::focal(opts)?;
-    class::run::<Simd, f32, T, I>(Io::buffer(logits, grad), layout, targets, spec, None)
+    class::run::<Simd, f32, T, I>(Io::buffer(logits, grad), layout, targets, spec, None, class::LseIo::None)
 }
 
 /// Log-sum-exp of one row, `max + ln Σ exp(x - max)`: `-inf` for an empty row, NaN for a

@@ -1226,3 +1226,23 @@ fn in_place_gradient_error_leaves_logits_unchanged() {
     check::<f16>();
     check::<bf16>();
 }
+
+#[test]
+fn lse_length_for_the_two_pass_backward() {
+    let x = [1.0_f32, 2.0, 3.0, 1.0, -1.0, 0.5];
+    let (lay, t, o) = (Layout::rows(2, 3), [2_i64, 0], xent::CrossEntropyOptions::new());
+    let mut short = [0.0_f32; 1];
+    let want = Error::LengthMismatch { what: "lse", expected: 2, found: 1 };
+    assert_eq!(xent::cross_entropy_with_lse(&x, lay, &t, &o, &mut short), Err(want));
+    let mut g = [0.0_f32; 6];
+    assert_eq!(xent::cross_entropy_backward(&x, lay, &t, &o, &short, &mut g), Err(want));
+    let mut xi = x;
+    assert_eq!(xent::cross_entropy_backward_in_place(&mut xi, lay, &t, &o, &short), Err(want));
+    assert_eq!(xi, x, "logits unchanged on error");
+    let mut s64 = [0.0_f64; 3];
+    assert_eq!(
+        xent::scalar::cross_entropy_with_lse(&x, lay, &t, &o, &mut s64),
+        Err(Error::LengthMismatch { what: "lse", expected: 2, found: 3 })
+    );
+    assert_eq!(want.to_string(), "lse has length 1, expected 2");
+}

@@ -77,6 +77,8 @@ fn opt_f32(c: &Map<String, Value>, k: &str) -> Option<f32> {
 enum Path {
     Fast,
     FastInPlace,
+    /// `cross_entropy_with_lse`, then `cross_entropy_backward` from those log-sum-exps.
+    Backward,
     Scalar32,
     Scalar64,
 }
@@ -161,7 +163,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
                     );
                     r
                 }
-                Path::Scalar64 | Path::FastInPlace => {
+                Path::Scalar64 | Path::FastInPlace | Path::Backward => {
                     let r: (Vec<f64>, Vec<f64>) = run3!(
                         $outlen,
                         |$o| {
@@ -192,6 +194,15 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
                 .with_label_smoothing(opt_f32(c, "label_smoothing").unwrap_or(0.0))
                 .with_z_loss(opt_f32(c, "z_loss").unwrap_or(0.0))
                 .with_softcap(opt_f32(c, "softcap"));
+            if path == Path::Backward {
+                let o = base.with_reduction(if none { Reduction::Sum } else { red });
+                let mut lse = vec![0.0f32; positions()];
+                let loss = xent::cross_entropy_with_lse(&input, layout(), &t, &o, &mut lse).unwrap();
+                let mut g = vec![0.0f32; n];
+                xent::cross_entropy_backward(&input, layout(), &t, &o, &lse, &mut g).unwrap();
+                let loss = if none { Vec::new() } else { vec![f64::from(loss)] };
+                return Some(Outcome { loss, grad: widen(&g) });
+            }
             if path == Path::FastInPlace {
                 let mut x = input.clone();
                 let o = base.with_reduction(if none { Reduction::Sum } else { red });
@@ -214,7 +225,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
             )
         }
         "softmax_focal_loss" => {
-            if path == Path::FastInPlace {
+            if matches!(path, Path::FastInPlace | Path::Backward) {
                 return None;
             }
             let t = class_targets();
@@ -243,7 +254,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
             )
         }
         "nll_loss" => {
-            if path == Path::FastInPlace {
+            if matches!(path, Path::FastInPlace | Path::Backward) {
                 return None;
             }
             let t = class_targets();
@@ -264,7 +275,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
             )
         }
         "cross_entropy_probs" => {
-            if path == Path::FastInPlace {
+            if matches!(path, Path::FastInPlace | Path::Backward) {
                 return None;
             }
             let t = soft_targets();
@@ -292,7 +303,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
             )
         }
         "binary_cross_entropy" => {
-            if path == Path::FastInPlace {
+            if matches!(path, Path::FastInPlace | Path::Backward) {
                 return None;
             }
             let y = soft_targets();
@@ -312,7 +323,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
             )
         }
         "binary_cross_entropy_with_logits" => {
-            if path == Path::FastInPlace {
+            if matches!(path, Path::FastInPlace | Path::Backward) {
                 return None;
             }
             let y = soft_targets();
@@ -338,7 +349,7 @@ fn eval<T: Element>(family: &str, c: &Map<String, Value>, path: Path) -> Option<
             )
         }
         "sigmoid_focal_loss" => {
-            if path == Path::FastInPlace {
+            if matches!(path, Path::FastInPlace | Path::Backward) {
                 return None;
             }
             let y = soft_targets();
@@ -422,7 +433,7 @@ fn main() {
                 "bf16" => 8e-3,
                 _ => 0.0,
             };
-            for path in [Path::Fast, Path::FastInPlace, Path::Scalar32, Path::Scalar64] {
+            for path in [Path::Fast, Path::FastInPlace, Path::Backward, Path::Scalar32, Path::Scalar64] {
                 let got = match dtype {
                     "f32" => eval::<f32>(family, c, path),
                     "f16" => eval::<f16>(family, c, path),
@@ -434,6 +445,21 @@ fn main() {
                 let rel = 2e-5;
                 let r = if path == Path::FastInPlace {
                     check("grad", &tag, &got.grad, &want_grad, rel + store_rel)
+                } else if path == Path::Backward {
+                    // The backward forms p = exp(x - lse) from the stored f32 lse, whose
+                    // rounding adds a relative error of about |lse| eps to p (documented on
+                    // cross_entropy_backward): allow 4 eps M with M the largest finite |x|.
+                    let m = nums(&c["input"])
+                        .iter()
+                        .filter(|v| v.is_finite())
+                        .fold(0.0f64, |a, v| a.max(v.abs()));
+                    let extra = 4.0 * f64::from(f32::EPSILON) * m;
+                    let loss_ok = if got.loss.is_empty() {
+                        Ok(())
+                    } else {
+                        check("loss", &tag, &got.loss, &want_loss, rel)
+                    };
+                    loss_ok.and_then(|()| check("grad", &tag, &got.grad, &want_grad, rel + extra))
                 } else {
                     check("loss", &tag, &got.loss, &want_loss, rel)
                         .and_then(|()| check("grad", &tag, &got.grad, &want_grad, rel))

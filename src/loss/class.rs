@@ -2,6 +2,7 @@
 //! ignore_index, label smoothing, z-loss, soft-capping) and `softmax_focal_loss`.
 
 use super::{Io, check_len, check_nonneg, check_smoothing, check_softcap, check_weight};
+use crate::element::real;
 use crate::engine::{Acc, Coef, Engine, NO_TARGET, Stats, TILE, Want};
 use crate::{ClassIndex, CrossEntropyOptions, Element, Error, Layout, Real, Reduction, SoftmaxFocalOptions};
 
@@ -88,13 +89,23 @@ pub(crate) fn target_of<I: ClassIndex>(t: I, ignore: i64) -> usize {
     if t == ignore { NO_TARGET } else { usize::try_from(t).unwrap_or(NO_TARGET) }
 }
 
-/// The common driver; see the module docs. Returns the reduced loss.
+/// Per-position log-sum-exps a call writes (a forward for a later backward) or reads (that
+/// backward, which then needs no statistics pass).
+pub(crate) enum LseIo<'a, R> {
+    None,
+    Out(&'a mut [R]),
+    In(&'a [R]),
+}
+
+/// The common driver; see the module docs. Returns the reduced loss (meaningless when the
+/// log-sum-exps are read, since the backward computes no loss).
 pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     mut io: Io<'_, T, R>,
     lay: Layout,
     targets: &[I],
     spec: Spec<'_, R>,
     mut per: Option<&mut [R]>,
+    mut lse_io: LseIo<'_, R>,
 ) -> Result<R, Error> {
     let positions = lay.positions()?;
     let len = lay.len()?;
@@ -108,6 +119,11 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     if let Some(g) = io.grad_len() {
         check_len("grad", len, g)?;
     }
+    match &lse_io {
+        LseIo::Out(l) => check_len("lse", positions, l.len())?,
+        LseIo::In(l) => check_len("lse", positions, l.len())?,
+        LseIo::None => {}
+    }
 
     let (eps, z, cap, gamma) = match spec.kind {
         Kind::Ce { eps, z, cap } => (eps, z, cap, R::zero()),
@@ -117,7 +133,8 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     let smoothing = eps > R::zero();
     let zl = z > R::zero();
     let mut ce_acc = Acc::new();
-    if matches!(io, Io::Fwd(_)) && per.is_none() && !focal && !smoothing && !zl && cap.is_none() {
+    let plain = !focal && !smoothing && !zl && cap.is_none();
+    if matches!(io, Io::Fwd(_)) && per.is_none() && matches!(lse_io, LseIo::None) && plain {
         // The plain forward: the engine sums the losses of a tile without per-position
         // statistics, and the targets are checked and counted in the same loop.
         // Tiles of 4 TILE positions: fewer calls and reductions per position.
@@ -179,16 +196,39 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
         for q in 0..k {
             tgt[q] = target_of(targets[p0 + q], spec.ignore);
         }
-        E::class_stats(
-            io.input(),
-            lay,
-            p0,
-            &tgt[..k],
-            cap,
-            spec.weight,
-            Want { sx: smoothing, rank: false },
-            &mut st[..k],
-        );
+        match &mut lse_io {
+            LseIo::In(l) => {
+                // The backward: the statistics are the given log-sum-exps and the target
+                // logits (no pass over the rows).
+                let x = io.input();
+                for q in 0..k {
+                    let t = tgt[q];
+                    let xt = if t == NO_TARGET {
+                        R::zero()
+                    } else {
+                        let (base, stride) = lay.row(p0 + q);
+                        let v = real::<R, T>(x[base + t * stride]);
+                        cap.map_or(v, |s| s * (v / s).tanh())
+                    };
+                    st[q] = Stats { max: l[p0 + q], lse_rel: R::zero(), xt, sx: R::zero(), above: 0 };
+                }
+            }
+            _ => E::class_stats(
+                io.input(),
+                lay,
+                p0,
+                &tgt[..k],
+                cap,
+                spec.weight,
+                Want { sx: smoothing, rank: false },
+                &mut st[..k],
+            ),
+        }
+        if let LseIo::Out(l) = &mut lse_io {
+            for q in 0..k {
+                l[p0 + q] = st[q].max + st[q].lse_rel;
+            }
+        }
         for q in 0..k {
             let s = st[q];
             let t = tgt[q];

@@ -52,7 +52,14 @@ pub fn cross_entropy<R: Real, T: Element, I: ClassIndex>(
     targets: &[I],
     opts: &CrossEntropyOptions<'_>,
 ) -> Result<R, Error> {
-    class::run::<Scalar, R, T, I>(Io::Fwd(logits), layout, targets, class::Spec::ce(opts)?, None)
+    class::run::<Scalar, R, T, I>(
+        Io::Fwd(logits),
+        layout,
+        targets,
+        class::Spec::ce(opts)?,
+        None,
+        class::LseIo::None,
+    )
 }
 
 /// Scalar twin of [`crate::cross_entropy_per_position`].
@@ -80,7 +87,8 @@ pub fn cross_entropy_per_position<R: Real, T: Element, I: ClassIndex>(
     out: &mut [R],
 ) -> Result<(), Error> {
     let spec = class::Spec::ce(opts)?;
-    class::run::<Scalar, R, T, I>(Io::Fwd(logits), layout, targets, spec, Some(out)).map(drop)
+    class::run::<Scalar, R, T, I>(Io::Fwd(logits), layout, targets, spec, Some(out), class::LseIo::None)
+        .map(drop)
 }
 
 /// Scalar twin of [`crate::cross_entropy_with_grad`].
@@ -110,7 +118,7 @@ pub fn cross_entropy_with_grad<R: Real, T: Element, I: ClassIndex>(
     grad: &mut [R],
 ) -> Result<R, Error> {
     let spec = class::Spec::ce(opts)?;
-    class::run::<Scalar, R, T, I>(Io::buffer(logits, grad), layout, targets, spec, None)
+    class::run::<Scalar, R, T, I>(Io::buffer(logits, grad), layout, targets, spec, None, class::LseIo::None)
 }
 
 /// Scalar twin of [`crate::cross_entropy_with_grad_in_place`] (computes in `R`, stores in
@@ -139,7 +147,93 @@ pub fn cross_entropy_with_grad_in_place<R: Real, T: Element, I: ClassIndex>(
 ) -> Result<R, Error> {
     let spec = class::Spec::ce(opts)?;
     let io = Io::Grad(GradDst::InPlace(logits));
-    class::run::<Scalar, R, T, I>(io, layout, targets, spec, None)
+    class::run::<Scalar, R, T, I>(io, layout, targets, spec, None, class::LseIo::None)
+}
+
+/// Scalar twin of [`crate::cross_entropy_with_lse`].
+///
+/// # Errors
+///
+/// As [`crate::cross_entropy_with_lse`].
+///
+/// # Examples
+///
+/// ```
+/// use xent::{scalar, CrossEntropyOptions, Layout};
+/// let mut lse = [0.0_f64; 1];
+/// let loss: f64 = scalar::cross_entropy_with_lse(&[1.0_f32, 2.0, 3.0], Layout::unbatched(3), &[2_i64], &CrossEntropyOptions::new(), &mut lse)?;
+/// assert!((loss - 0.4076059644443804).abs() < 1e-12 && (lse[0] - 3.4076059644443804).abs() < 1e-12);
+/// # Ok::<(), xent::Error>(())
+/// ```
+pub fn cross_entropy_with_lse<R: Real, T: Element, I: ClassIndex>(
+    logits: &[T],
+    layout: Layout,
+    targets: &[I],
+    opts: &CrossEntropyOptions<'_>,
+    lse: &mut [R],
+) -> Result<R, Error> {
+    let spec = class::Spec::ce(opts)?;
+    class::run::<Scalar, R, T, I>(Io::Fwd(logits), layout, targets, spec, None, class::LseIo::Out(lse))
+}
+
+/// Scalar twin of [`crate::cross_entropy_backward`].
+///
+/// # Errors
+///
+/// As [`crate::cross_entropy_backward`].
+///
+/// # Examples
+///
+/// ```
+/// use xent::{scalar, CrossEntropyOptions, Layout};
+/// let (x, lay, t, o) = ([1.0_f32, 2.0, 3.0], Layout::unbatched(3), [2_i64], CrossEntropyOptions::new());
+/// let mut lse = [0.0_f64; 1];
+/// scalar::cross_entropy_with_lse(&x, lay, &t, &o, &mut lse)?;
+/// let mut g = [0.0_f64; 3];
+/// scalar::cross_entropy_backward(&x, lay, &t, &o, &lse, &mut g)?;
+/// assert!((g[2] - ((-0.4076059644443804_f64).exp() - 1.0)).abs() < 1e-12);
+/// # Ok::<(), xent::Error>(())
+/// ```
+pub fn cross_entropy_backward<R: Real, T: Element, I: ClassIndex>(
+    logits: &[T],
+    layout: Layout,
+    targets: &[I],
+    opts: &CrossEntropyOptions<'_>,
+    lse: &[R],
+    grad: &mut [R],
+) -> Result<(), Error> {
+    let spec = class::Spec::ce(opts)?;
+    let io = Io::buffer(logits, grad);
+    class::run::<Scalar, R, T, I>(io, layout, targets, spec, None, class::LseIo::In(lse)).map(drop)
+}
+
+/// Scalar twin of [`crate::cross_entropy_backward_in_place`] (computes in `R`, stores in `T`).
+///
+/// # Errors
+///
+/// As [`crate::cross_entropy_backward_in_place`].
+///
+/// # Examples
+///
+/// ```
+/// use xent::{scalar, CrossEntropyOptions, Layout};
+/// let (mut x, lay, t, o) = ([1.0_f32, 2.0, 3.0], Layout::unbatched(3), [2_i64], CrossEntropyOptions::new());
+/// let mut lse = [0.0_f64; 1];
+/// scalar::cross_entropy_with_lse(&x, lay, &t, &o, &mut lse)?;
+/// scalar::cross_entropy_backward_in_place(&mut x, lay, &t, &o, &lse)?;
+/// assert!((x.iter().sum::<f32>()).abs() < 1e-6);
+/// # Ok::<(), xent::Error>(())
+/// ```
+pub fn cross_entropy_backward_in_place<R: Real, T: Element, I: ClassIndex>(
+    logits: &mut [T],
+    layout: Layout,
+    targets: &[I],
+    opts: &CrossEntropyOptions<'_>,
+    lse: &[R],
+) -> Result<(), Error> {
+    let spec = class::Spec::ce(opts)?;
+    let io = Io::Grad(GradDst::InPlace(logits));
+    class::run::<Scalar, R, T, I>(io, layout, targets, spec, None, class::LseIo::In(lse)).map(drop)
 }
 
 /// Scalar twin of [`crate::cross_entropy_probs`].
@@ -577,7 +671,14 @@ pub fn softmax_focal_loss<R: Real, T: Element, I: ClassIndex>(
     targets: &[I],
     opts: &SoftmaxFocalOptions<'_>,
 ) -> Result<R, Error> {
-    class::run::<Scalar, R, T, I>(Io::Fwd(logits), layout, targets, class::Spec::focal(opts)?, None)
+    class::run::<Scalar, R, T, I>(
+        Io::Fwd(logits),
+        layout,
+        targets,
+        class::Spec::focal(opts)?,
+        None,
+        class::LseIo::None,
+    )
 }
 
 /// Scalar twin of [`crate::softmax_focal_loss_per_position`].
@@ -606,7 +707,8 @@ pub fn softmax_focal_loss_per_position<R: Real, T: Element, I: ClassIndex>(
     out: &mut [R],
 ) -> Result<(), Error> {
     let spec = class::Spec::focal(opts)?;
-    class::run::<Scalar, R, T, I>(Io::Fwd(logits), layout, targets, spec, Some(out)).map(drop)
+    class::run::<Scalar, R, T, I>(Io::Fwd(logits), layout, targets, spec, Some(out), class::LseIo::None)
+        .map(drop)
 }
 
 /// Scalar twin of [`crate::softmax_focal_loss_with_grad`].
@@ -636,7 +738,7 @@ pub fn softmax_focal_loss_with_grad<R: Real, T: Element, I: ClassIndex>(
     grad: &mut [R],
 ) -> Result<R, Error> {
     let spec = class::Spec::focal(opts)?;
-    class::run::<Scalar, R, T, I>(Io::buffer(logits, grad), layout, targets, spec, None)
+    class::run::<Scalar, R, T, I>(Io::buffer(logits, grad), layout, targets, spec, None, class::LseIo::None)
 }
 
 /// Scalar twin of [`crate::log_sum_exp`].
