@@ -90,7 +90,7 @@ pub(crate) trait Vector:
     #[inline(always)]
     fn ln_fast(self) -> Self {
         const P: [f32; 9] = [
-            3.333_333_1e-1,
+            0.333_333_3,
             -2.499_999_4e-1,
             2.000_071_4e-1,
             -1.666_805_8e-1,
