@@ -36,7 +36,7 @@
 //!
 //! | loss | function | options | dtypes | forward | per position | gradient |
 //! |---|---|---|---|---|---|---|
-//! | cross-entropy, class targets | [`cross_entropy`] | weight, ignore_index, label smoothing, z-loss, soft-cap | f32, f16, bf16 | yes | [`cross_entropy_per_position`] | [`cross_entropy_with_grad`], [`cross_entropy_with_grad_in_place`] |
+//! | cross-entropy, class targets | [`cross_entropy`] | weight, ignore_index, label smoothing, z-loss, soft-cap | f32, f16, bf16 | yes | [`cross_entropy_per_position`] | [`cross_entropy_with_grad`], [`cross_entropy_with_grad_in_place`]; two-pass: [`cross_entropy_with_lse`] then [`cross_entropy_backward`] |
 //! | cross-entropy, probability targets | [`cross_entropy_probs`] | weight, label smoothing | f32, f16, bf16 | yes | [`cross_entropy_probs_per_position`] | [`cross_entropy_probs_with_grad`] |
 //! | negative log-likelihood | [`nll_loss`] | weight, ignore_index | f32, f16, bf16 | yes | [`nll_loss_per_position`] | [`nll_loss_with_grad`] |
 //! | binary cross-entropy | [`binary_cross_entropy`] | element weight | f32, f16, bf16 | yes | [`binary_cross_entropy_per_position`] | [`binary_cross_entropy_with_grad`] |
