@@ -1,0 +1,115 @@
+//! The class-count sweep: `cross_entropy` forward (f32, mean, class targets) against C, for
+//! the chart of `docs/BENCHMARKS.md` (`scripts/chart.py`).
+//!
+//! ```text
+//! cargo run --release --example c_sweep [-- --quick] [-- --scalar] > sweep.tsv
+//! RUSTFLAGS="-C target-cpu=x86-64-v3" taskset -c 1 cargo run --release --example c_sweep
+//! ```
+//!
+//! Prints the format of `examples/bench_report.rs`, one line per case and implementation,
+//! `case<TAB>impl<TAB>ns_per_element`, for C in {5, 31, 257, 1000, 32000, 128256} with
+//! N = 16M / C rounded (so every case reads about 64 MB of logits, past the caches; one
+//! element is one logit): `xent` (the public SIMD path), `floor` (a 4-accumulator SIMD sum
+//! over a buffer of the same bytes, timed in the same run: the memory-read floor) and, with
+//! `--scalar`, `scalar` (the reference path in f32). Each is the best of several
+//! repetitions. Case names follow `shared/bench/README.md`: `ce_fwd_f32_n<N>_c<C>`.
+
+use std::hint::black_box;
+use std::time::Instant;
+use wide::f32x8;
+use xent::{CrossEntropyOptions, Layout};
+
+/// The classes swept; N is `TARGET / C`.
+const CLASSES: [usize; 6] = [5, 31, 257, 1000, 32000, 128_256];
+/// About 16M logits per case.
+const TARGET: usize = 1 << 24;
+
+/// splitmix64, for deterministic inputs.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn normal(&mut self) -> f32 {
+        let (u, v) = (self.unit().max(1e-7), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+    }
+}
+
+/// The memory-read floor: a 4-accumulator SIMD sum of `v` (as in `bench_report`).
+fn read_floor(v: &[f32]) -> f32 {
+    let (chunks, tail) = v.as_chunks::<32>();
+    let mut acc = [f32x8::splat(0.0); 4];
+    for c in chunks {
+        for (k, a) in acc.iter_mut().enumerate() {
+            let mut arr = [0.0f32; 8];
+            arr.copy_from_slice(&c[k * 8..k * 8 + 8]);
+            *a += f32x8::new(arr);
+        }
+    }
+    (acc[0] + acc[1] + acc[2] + acc[3]).reduce_add() + tail.iter().sum::<f32>()
+}
+
+/// Best wall time of `reps` runs of `f` (after one warm-up run), in ns per element.
+fn best(reps: usize, elems: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut b = f64::INFINITY;
+    for _ in 0..reps {
+        let t = Instant::now();
+        f();
+        b = b.min(t.elapsed().as_secs_f64());
+    }
+    b * 1e9 / elems as f64
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let scalar = args.iter().any(|a| a == "--scalar");
+    let reps = if quick { 3 } else { 9 };
+    println!("# xent c_sweep: cross_entropy forward f32, N*C ~ {TARGET}, best of {reps}; lanes: {}", lanes());
+    let mut rng = Rng(1);
+    let pool: Vec<f32> = (0..TARGET + CLASSES[CLASSES.len() - 1]).map(|_| rng.normal() * 3.0).collect();
+    let opts = CrossEntropyOptions::new();
+    for c in CLASSES {
+        let n = (TARGET + c / 2) / c;
+        let elems = n * c;
+        let name = format!("ce_fwd_f32_n{n}_c{c}");
+        let x = &pool[..elems];
+        let t: Vec<i64> = (0..n).map(|_| (rng.next() % c as u64) as i64).collect();
+        let lay = Layout::rows(n, c);
+        let floor_buf = vec![1.0f32; elems];
+        let floor = best(reps, elems, || {
+            black_box(read_floor(black_box(&floor_buf)));
+        });
+        let xent = best(reps, elems, || {
+            black_box(xent::cross_entropy(black_box(x), lay, &t, &opts).unwrap());
+        });
+        println!("{name}\txent\t{xent:.3}");
+        println!("{name}\tfloor\t{floor:.3}");
+        if scalar {
+            let s = best(reps.div_ceil(3), elems, || {
+                black_box(xent::scalar::cross_entropy::<f32, _, _>(black_box(x), lay, &t, &opts).unwrap());
+            });
+            println!("{name}\tscalar\t{s:.3}");
+        }
+        eprintln!("# {name}: xent/floor {:.2}", xent / floor);
+    }
+}
+
+fn lanes() -> &'static str {
+    if cfg!(target_feature = "avx512f") {
+        "f32x16 (AVX-512)"
+    } else if cfg!(target_feature = "avx2") {
+        "f32x8 (AVX2)"
+    } else {
+        "f32x8 (SSE2 pairs or portable)"
+    }
+}
