@@ -99,9 +99,9 @@
 //! The kernels behind them: `exp` at most 2 ULP on `[-87.3, 0]`, `ln` 2 ULP, `log1p`
 //! 3 ULP (unit tests sweep them against f64). Both paths agree with PyTorch's float64
 //! golden cases within `1e-6 + 2e-5 |expected|` (`tests/fixtures.rs`). Label smoothing's
-//! sum `Σ w x` is gathered in the same pass as the log-sum-exp, relative to the target
-//! logit; it overflows f32 (giving an infinite loss) only when a row's spread times the
-//! weights' total passes `f32::MAX`, i.e. for logits near `±1e38`.
+//! sum `Σ w (x - max)` is gathered in the same pass as the log-sum-exp (from the exp's own
+//! argument); like the scalar path's, it overflows f32 (giving an infinite loss) only when
+//! a row's spread times the weights' total passes `f32::MAX`, i.e. for logits near `±1e38`.
 //!
 //! xent is deliberately **more** precise than PyTorch's f16/bf16 CPU kernels, which round
 //! every step and count in f16 (their f16 log-softmax overflows at `C >= 65520`). The f16

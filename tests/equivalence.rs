@@ -151,11 +151,10 @@ fn one_row<T: Element>(rng: &mut Rng, n: usize, off: usize, special: Option<(f32
         // Label smoothing's Σ w x is accumulated in one pass: its error grows with n |max|.
         let bound = bound + f64::from(ls) * wmax * 4.0 * EPS * sc * (n as f64).sqrt();
         let loss32: f32 = xent::scalar::cross_entropy(x, lay, &t, &opts).unwrap();
-        // Label smoothing's one-pass Σ w (x - x_t) overflows f32 when the row's spread times
-        // the weights' total reaches f32::MAX (logits near ±1e38): documented, allowed here.
-        let xt0 = f64::from(x32[t[0] as usize]);
-        let spread =
-            x32.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, &v| m.max((f64::from(v) - xt0).abs()));
+        // Label smoothing's Σ w (x - max) overflows f32 when the row's spread times the
+        // weights' total reaches f32::MAX (logits near ±1e38): documented, allowed here.
+        let fin = || x32.iter().filter(|v| v.is_finite()).map(|&v| f64::from(v));
+        let spread = fin().fold(f64::MIN, f64::max) - fin().fold(f64::MAX, f64::min);
         let sx_overflow = ls > 0.0 && spread * wmax * n as f64 >= f64::from(f32::MAX) / 2.0;
         if sx_overflow && !loss.is_finite() {
             // allowed

@@ -369,14 +369,15 @@ struct BlockLse<W> {
     /// `Σ exp(x - m)`, two accumulators.
     s0: W,
     s1: W,
-    /// `Σ w (x - r)`.
-    sx: W,
+    /// `Σ w (x - m)` over the values seen, relative to the running maximum `m`.
+    sx: f32,
+    /// `Σ w` over the values in `sx`.
+    wseen: f32,
     /// Count of values above the target's.
     cnt: W,
     /// A block's maximum was NaN (backends whose max propagates NaN).
     nan: bool,
     xtv: W,
-    rv: W,
 }
 
 impl<W: Vector> BlockLse<W> {
@@ -386,7 +387,7 @@ impl<W: Vector> BlockLse<W> {
     fn feed<const SX: bool, const RANK: bool>(&mut self, sub: &[f32], off: usize, w: Option<&[f32]>) {
         let l = W::LANES;
         let (zero, one) = (W::splat(0.0), W::splat(1.0));
-        let (xtv, rv) = (self.xtv, self.rv);
+        let xtv = self.xtv;
         let (vecs, tail) = W::split(sub);
         let full = vecs.len() * l;
         // Block maximum; NaN is ignored here (x86 max) or caught below (elsewhere).
@@ -413,16 +414,23 @@ impl<W: Vector> BlockLse<W> {
             self.nan = true;
         }
         if bm > self.m {
-            let scale = W::splat(libm::expf(self.m - bm));
-            self.s0 = self.s0 * scale;
-            self.s1 = self.s1 * scale;
+            if self.m != f32::NEG_INFINITY {
+                let scale = W::splat(libm::expf(self.m - bm));
+                self.s0 = self.s0 * scale;
+                self.s1 = self.s1 * scale;
+            }
+            if SX && self.wseen != 0.0 {
+                // Re-centre Σ w (x - m) on the new maximum.
+                self.sx += self.wseen * (self.m - bm);
+            }
             self.m = bm;
         }
         let wv = |i: usize| match w {
             Some(w) => W::load_or(&w[off + i..], 0.0),
             None => one,
         };
-        let (mut a0, mut a1, mut bx, mut bc) = (zero, zero, zero, zero);
+        // bx = Σ w (x - m) over the block, reusing the exp's `x - m`; ws = Σ w.
+        let (mut a0, mut a1, mut bx, mut bc, mut ws) = (zero, zero, zero, zero, zero);
         if bm == f32::NEG_INFINITY || bm.is_nan() {
             // Every value is -inf: the block adds exactly 0 to the sum (and would give
             // -inf - -inf while the row's maximum is still -inf). Or the sum is NaN anyway.
@@ -431,7 +439,9 @@ impl<W: Vector> BlockLse<W> {
                 let x = W::load_or(&sub[i..], f32::NEG_INFINITY);
                 let valid = first_lanes::<W>(sub.len() - i);
                 if SX {
-                    bx = bx + W::select(valid, (x - rv) * wv(i), zero);
+                    // -inf times the weight (NaN for a zero weight, as in PyTorch).
+                    bx = bx + W::select(valid, x * wv(i), zero);
+                    ws = ws + W::select(valid, wv(i), zero);
                 }
                 if RANK {
                     bc = bc + (x.gt(xtv) & one);
@@ -443,11 +453,16 @@ impl<W: Vector> BlockLse<W> {
             let (pairs, odd) = vecs.as_chunks::<2>();
             for (k, p) in pairs.iter().enumerate() {
                 let (x0, x1) = (W::from_arr(&p[0]), W::from_arr(&p[1]));
-                a0 = a0 + exp_sum(x0 - mv);
-                a1 = a1 + exp_sum(x1 - mv);
+                let (d0, d1) = (x0 - mv, x1 - mv);
+                a0 = a0 + exp_sum(d0);
+                a1 = a1 + exp_sum(d1);
                 if SX {
-                    bx = (x0 - rv).mul_add(wv(2 * k * l), bx);
-                    bx = (x1 - rv).mul_add(wv((2 * k + 1) * l), bx);
+                    let (w0, w1) = (wv(2 * k * l), wv((2 * k + 1) * l));
+                    bx = d0.mul_add(w0, bx);
+                    bx = d1.mul_add(w1, bx);
+                    if w.is_some() {
+                        ws = ws + w0 + w1;
+                    }
                 }
                 if RANK {
                     bc = bc + (x0.gt(xtv) & one) + (x1.gt(xtv) & one);
@@ -456,9 +471,13 @@ impl<W: Vector> BlockLse<W> {
             let mut i = pairs.len() * 2 * l;
             for a in odd {
                 let x = W::from_arr(a);
-                a0 = a0 + exp_sum(x - mv);
+                let d = x - mv;
+                a0 = a0 + exp_sum(d);
                 if SX {
-                    bx = (x - rv).mul_add(wv(i), bx);
+                    bx = d.mul_add(wv(i), bx);
+                    if w.is_some() {
+                        ws = ws + wv(i);
+                    }
                 }
                 if RANK {
                     bc = bc + (x.gt(xtv) & one);
@@ -468,9 +487,13 @@ impl<W: Vector> BlockLse<W> {
             if !tail.is_empty() {
                 let x = W::load_or(tail, f32::NEG_INFINITY);
                 let valid = first_lanes::<W>(tail.len());
-                a0 = a0 + W::select(valid, exp_sum(x - mv), zero);
+                let d = x - mv;
+                a0 = a0 + W::select(valid, exp_sum(d), zero);
                 if SX {
-                    bx = bx + W::select(valid, (x - rv) * wv(full), zero);
+                    bx = bx + W::select(valid, d * wv(full), zero);
+                    if w.is_some() {
+                        ws = ws + W::select(valid, wv(full), zero);
+                    }
                 }
                 if RANK {
                     bc = bc + (x.gt(xtv) & one);
@@ -479,15 +502,19 @@ impl<W: Vector> BlockLse<W> {
         }
         self.s0 = self.s0 + a0;
         self.s1 = self.s1 + a1;
-        self.sx = self.sx + bx;
+        if SX {
+            self.sx += bx.reduce_add();
+            self.wseen += if w.is_some() { ws.reduce_add() } else { sub.len() as f32 };
+        }
         self.cnt = self.cnt + bc;
     }
 }
 
 /// One read pass over a contiguous row, blocked: per block of [`SUB`] values (still in L1)
 /// take the block's maximum, rescale the running sum once if it grew, then add
-/// `exp(x - max)` with one exp per element, and `Σ w (x - r)` and the count of logits above
-/// the target's in the same sweep. Cheaper per element than the online update (no compare,
+/// `exp(x - max)` with one exp per element, and `Σ w (x - max)` (reusing the exp's
+/// argument, re-centred when the maximum grows) and the count of logits above the target's
+/// in the same sweep. Cheaper per element than the online update (no compare,
 /// select or second product per element) and the same single pass over memory.
 #[inline(always)]
 fn row_stats_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool>(
@@ -497,17 +524,16 @@ fn row_stats_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool>(
 ) -> Stats<f32> {
     let n = row.len();
     let xt = if t < n { row[t].to_f32() } else { 0.0 };
-    let r = if xt.is_finite() { xt } else { 0.0 };
     let zero = W::splat(0.0);
     let mut st = BlockLse {
         m: f32::NEG_INFINITY,
         s0: zero,
         s1: zero,
-        sx: zero,
+        sx: 0.0,
+        wseen: 0.0,
         cnt: zero,
         nan: false,
         xtv: W::splat(xt),
-        rv: W::splat(r),
     };
     for_blocks(row, |off, blk| {
         for (k, sub) in blk.chunks(SUB).enumerate() {
@@ -516,15 +542,7 @@ fn row_stats_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool>(
     });
     let s = if st.nan { f32::NAN } else { (st.s0 + st.s1).reduce_add() };
     let (max, sum) = fix_special(n, st.m, s);
-    let sx = if SX {
-        let wsum = match w {
-            Some(w) => sum_f32::<W>(w),
-            None => n as f32,
-        };
-        st.sx.reduce_add() - (max - r) * wsum
-    } else {
-        0.0
-    };
+    let sx = if SX { st.sx } else { 0.0 };
     let above = if RANK && t < n { st.cnt.reduce_add() as usize } else { 0 };
     Stats { max, lse_rel: libm::logf(sum), xt, sx, above }
 }
