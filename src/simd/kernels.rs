@@ -278,7 +278,9 @@ fn first_lanes<W: Vector>(n: usize) -> W {
 /// `s * tanh(x / s)` and `tanh(x / s)`.
 #[inline(always)]
 fn cap_v<W: Vector>(x: W, cap: f32) -> (W, W) {
-    let th = (x * W::splat(1.0 / cap)).tanh_e();
+    // 1 / cap is subnormal above 2^126: divide there instead of losing its precision.
+    let y = if cap < 8.5e37 { x * W::splat(1.0 / cap) } else { x / W::splat(cap) };
+    let th = y.tanh_e();
     (th * W::splat(cap), th)
 }
 
