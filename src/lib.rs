@@ -91,7 +91,7 @@
 //! | cross-entropy mean / sum | the per-position bound (times N for sum) `+ 8 eps |result|` |
 //! | cross-entropy gradient | `16 (u + eps)` per element |
 //! | z-loss term | `2 z |lse|` times the LSE bound |
-//! | soft-capped logits | `4 eps s` more per logit (`tanh` evaluated as `(1-e)/(1+e)`, `e = exp(-2|y|)`) |
+//! | soft-capped logits | each capped logit `s tanh(x/s)` carries a relative error of `4 eps` more (`tanh` from `exp(-2|y|)`, a Taylor polynomial below `|y| = 1/16`) |
 //! | binary cross-entropy | `8 eps (1 + |loss|)`; gradient `8 eps |g|` |
 //! | BCE with logits | `8 eps (1 + |x| + |loss|)`; gradient `32 eps` |
 //! | sigmoid focal | `16 eps (1 + |x| + |loss|)` |
