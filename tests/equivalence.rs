@@ -193,6 +193,10 @@ fn rows_for<T: Element>(seed: u64) {
         for off in 0..OFFSETS {
             one_row::<T>(&mut rng, n, off, None);
         }
+        // Under Miri (every vector operation interpreted) special values at a few lengths.
+        if cfg!(miri) && n % 9 != 8 {
+            continue;
+        }
         for &s in &SPECIALS {
             for place in 0..3 {
                 one_row::<T>(&mut rng, n, n % OFFSETS, Some((s, place)));
