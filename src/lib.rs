@@ -84,7 +84,7 @@
 //!
 //! | operation | bound on the absolute error |
 //! |---|---|
-//! | [`log_sum_exp`] | `u` |
+//! | [`log_sum_exp`] | `u` (channel-first layouts, whose positions sum their `C` terms in one accumulator each: `u + C eps / 2`) |
 //! | [`log_softmax_into`] | `u + 2 eps |lp|` |
 //! | [`softmax_into`] | `(u + 4 eps (1 + |lp|)) p + 1.3e-38` (values below about `1.2e-38` flush to 0) |
 //! | cross-entropy per position | `1.5 u + 4 eps |loss|`, plus `eps_ls * 6 eps M sqrt(C)` with label smoothing |

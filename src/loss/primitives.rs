@@ -25,6 +25,12 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
     let len = lay.len()?;
     check_len("logits", len, x.len())?;
     check_len("out", if op == Op::Lse { positions } else { len }, out.len())?;
+    if lay.classes() == 0 {
+        // No logits: log-sum-exps of empty rows, nothing to normalise (and no walk over a
+        // batch that may be huge while every slice is empty).
+        out.fill(R::neg_infinity());
+        return Ok(());
+    }
     let tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
     let mut p0 = 0;

@@ -24,6 +24,17 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, U: Element>(
     if let Some(g) = io.grad_len() {
         check_len("grad", len, g)?;
     }
+    if lay.classes() == 0 {
+        // Every position's loss is an empty sum; no walk over a (possibly huge) batch whose
+        // slices are all empty.
+        if let Some(p) = per.as_deref_mut() {
+            p.fill(-R::zero());
+        }
+        return Ok(match opts.reduction {
+            Reduction::Mean => -R::zero() / R::from_usize(positions),
+            Reduction::Sum => -R::zero(),
+        });
+    }
     let eps = R::from_f32(opts.label_smoothing);
     let s = match opts.reduction {
         Reduction::Mean => R::one() / R::from_usize(positions),

@@ -103,12 +103,10 @@ impl<R: Real> Engine<R> for Scalar {
                 let raw = real::<R, T>(dst.input()[i]);
                 let v = capped(raw, cap);
                 let lp = (v - k.max) - k.lse_rel;
-                let wc = weight::<R>(w, c);
-                let mut g = if c == k.t {
-                    k.a * lp.expm1() + (k.a - k.k) - k.c * wc
-                } else {
-                    k.a * lp.exp() - k.c * wc
-                };
+                // w_c enters only through smoothing (k.c != 0): PyTorch's gradient never
+                // reads another class's weight otherwise (a NaN there stays harmless).
+                let cw = if k.c == R::zero() { R::zero() } else { k.c * weight::<R>(w, c) };
+                let mut g = if c == k.t { k.a * lp.expm1() + (k.a - k.k) - cw } else { k.a * lp.exp() - cw };
                 if let Some(s) = cap {
                     let th = (raw / s).tanh();
                     g = g * (R::one() - th * th);

@@ -130,7 +130,9 @@ fn binary_vec<W: Vector, const GRAD: bool>(kind: Binary<f32>, xv: W, yv: W, pwv:
                 Some(pwv) => {
                     let lw = (pwv - one).mul_add(yv, one);
                     let l = (one - yv) * xv - lw * log_sig;
-                    (l, if GRAD { lw * sig(()) - pwv * yv } else { zero })
+                    // PyTorch's order, (pw y + 1 - y) sigmoid(x) - pw y: NaN for an infinite y.
+                    let t = pwv * yv;
+                    (l, if GRAD { (t + one - yv) * sig(()) - t } else { zero })
                 }
             }
         }
@@ -146,7 +148,10 @@ fn binary_vec<W: Vector, const GRAD: bool>(kind: Binary<f32>, xv: W, yv: W, pwv:
             let mut d = zero;
             if GRAD {
                 d = (p - yv) * md;
-                if gamma != 0.0 {
+                if gamma == 0.0 {
+                    // ce * 0, as the scalar path and autograd: NaN when ce is not finite.
+                    d = ce.mul_add(zero, d);
+                } else {
                     // d(1 - p_t)/dx = -p q (2y - 1); d md = gamma md / om * that (0 at om = 0).
                     let dom = -(p * q) * (yv + yv - one);
                     let safe = W::select(om.eq(zero), one, om);
@@ -254,6 +259,13 @@ fn binary_run<W: Vector, T: Element, const PER: bool, const GRAD: bool>(
         scale: W::splat(scale),
         acc: W::splat(0.0),
     };
+    if matches!(kind, Binary::SigmoidFocal { .. }) && Simd::first_outside_unit(y).is_some() {
+        // `(1 - p_t)^gamma` as `exp(gamma ln(1 - p_t))` needs `1 - p_t` in [0, 1], which a
+        // target in [0, 1] guarantees; torchvision does not validate targets, so other
+        // blocks take the scalar kernel's `powf`.
+        let (per, grad) = (PER.then_some(per), GRAD.then_some((grad, scale)));
+        return Scalar::binary(kind, x, y, i0, w, pw, per, grad);
+    }
     match (T::as_f32(x), T::as_f32(y)) {
         (Some(xf), Some(yf)) => st.block::<PER, GRAD>(xf, yf, per, grad, 0),
         _ => {
@@ -278,8 +290,10 @@ fn first_lanes<W: Vector>(n: usize) -> W {
 /// `s * tanh(x / s)` and `tanh(x / s)`.
 #[inline(always)]
 fn cap_v<W: Vector>(x: W, cap: f32) -> (W, W) {
-    // 1 / cap is subnormal above 2^126: divide there instead of losing its precision.
-    let y = if cap < 8.5e37 { x * W::splat(1.0 / cap) } else { x / W::splat(cap) };
+    // Divide where 1 / cap is subnormal (cap above 2^126) or infinite (cap below
+    // 1 / f32::MAX), instead of losing its precision or multiplying by infinity.
+    let inv = 1.0 / cap;
+    let y = if inv.is_normal() { x * W::splat(inv) } else { x / W::splat(cap) };
     let th = y.tanh_e();
     (th * W::splat(cap), th)
 }
@@ -936,8 +950,8 @@ fn map_row<W: Vector, T: Element>(
 #[inline]
 fn target_slot(k: &Coef<f32>, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
     let lp = (k.xt - k.max) - k.lse_rel;
-    let wt = w.map_or(1.0, |w| w[k.t]);
-    let g = k.a * libm::expm1f(lp) + (k.a - k.k) - k.c * wt;
+    let cw = if k.c == 0.0 { 0.0 } else { k.c * w.map_or(1.0, |w| w[k.t]) };
+    let g = k.a * libm::expm1f(lp) + (k.a - k.k) - cw;
     match cap {
         Some(s) => {
             let th = k.xt / s;
@@ -981,7 +995,9 @@ fn cols_grad<W: Vector, T: Element>(
     let (m, lse, a, c) = (lane(|k| k.max), lane(|k| k.lse_rel), lane(|k| k.a), lane(|k| k.c));
     for cls in 0..classes {
         let i = base + cls * stride;
-        let cw = c * W::splat(w.map_or(1.0, |w| w[cls]));
+        // w_j enters only through smoothing (c != 0): a NaN weight of another class must
+        // not reach rows that never read it (PyTorch's gradient does not).
+        let cw = W::select(c.eq(W::splat(0.0)), W::splat(0.0), c * W::splat(w.map_or(1.0, |w| w[cls])));
         let x: W = load_at(dst_input(dst), i);
         let g = grad_v(x, m, lse, a, cw, cap);
         match dst {

@@ -69,10 +69,10 @@ pub(crate) trait Vector:
     fn eq(self, o: Self) -> Self;
     /// Lanes of `t` where `mask`, else of `f`.
     fn select(mask: Self, t: Self, f: Self) -> Self;
-    /// `self * 2^n` where `k = n + 1.5 * 2^23` was rounded by that addition and
-    /// `n` is in `[-126, 127]`: adds `bits(k) << 23` to the bits of `self` (the constant's
-    /// bits shift out).
-    fn scale_by_magic(self, k: Self) -> Self;
+    /// `2^n` where `self = n + 1.5 * 2^23` was rounded by that addition and `n` is in
+    /// `[-126, 127]`: the bits `(bits(self) << 23) + (127 << 23)` (the constant's bits shift
+    /// out).
+    fn pow2_of_magic(self) -> Self;
     /// Sum of the lanes.
     fn reduce_add(self) -> f32;
     /// The lanes as an array-backed slice, for scalar post-processing.
@@ -145,7 +145,9 @@ pub(crate) trait Vector:
         p = p.mul_add(r, Self::splat(0.5));
         let r2 = r * r;
         let e = p.mul_add(r2, r) + Self::splat(1.0);
-        e.scale_by_magic(k)
+        // Multiplied by 2^n (not added into e's exponent) so that a NaN argument, whose `k`
+        // bits hold its payload, still gives NaN: e is NaN there.
+        e * k.pow2_of_magic()
     }
 
     /// `ln(1 + x)` for `x` in `[-1, 1]`, accurate near 0: `ln(u) + (x - (u - 1)) / u` with
@@ -298,10 +300,9 @@ macro_rules! impl_vector {
                 mask.select(t, f)
             }
             #[inline(always)]
-            fn scale_by_magic(self, k: Self) -> Self {
-                let bits: $i = wide::bytemuck::cast(self);
-                let kb: $i = wide::bytemuck::cast(k);
-                wide::bytemuck::cast(bits + (kb << 23u32))
+            fn pow2_of_magic(self) -> Self {
+                let kb: $i = wide::bytemuck::cast(self);
+                wide::bytemuck::cast((kb << 23u32) + <$i>::splat(127 << 23))
             }
             #[inline(always)]
             fn reduce_add(self) -> f32 {
@@ -401,6 +402,13 @@ mod tests {
         assert_eq!(out[0], 0.0);
         V::splat(f32::NAN).exp_le0().store(&mut out);
         assert!(out[0].is_nan());
+        // A NaN with payload bits in k's low bits must stay NaN too.
+        for payload in [1u32, 0x1ff, 0x3f_ffff] {
+            V::splat(f32::from_bits(0x7fc0_0000 | payload)).exp_le0().store(&mut out);
+            assert!(out[0].is_nan(), "payload {payload:#x}");
+            V::splat(f32::from_bits(0xffc0_0000 | payload)).exp_le0().store(&mut out);
+            assert!(out[0].is_nan(), "-NaN payload {payload:#x}");
+        }
         V::splat(-100.0).exp_le0().store(&mut out);
         assert_eq!(out[0], 0.0);
     }

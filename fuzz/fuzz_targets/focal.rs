@@ -1,0 +1,10 @@
+//! Fuzz target `focal`: the shared differential check (tests/check/mod.rs) on inputs
+//! decoded for `Target::Focal`.
+#![no_main]
+
+#[path = "../../tests/check/mod.rs"]
+mod check;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    check::fuzz(check::Target::Focal, data);
+});
