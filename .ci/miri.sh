@@ -27,8 +27,10 @@ if ! rustup +nightly component list --installed | grep -q '^miri'; then
 fi
 step "miri setup" cargo +nightly miri setup
 export MIRIFLAGS="${MIRIFLAGS:--Zmiri-disable-isolation}"
-skip=(--skip known_bug_ --skip rows_bf16 --skip rows_f16)
-[ "${XENT_KNOWN_BUGS:-}" = run ] && skip=(--skip rows_bf16 --skip rows_f16)
+# Miri perturbs the results of float math functions (its float non-determinism), so two
+# regressions that compare two calls bit for bit cannot hold under it; they run natively.
+skip=(--skip rows_bf16 --skip rows_f16 --skip fixed_sigmoid_focal_target_outside_unit
+    --skip softcap_far_above_logits_zeroes_them)
 step "SSE2 build" cargo +nightly miri test --target-dir target/miri --lib --test equivalence --test regressions \
     -- "${skip[@]}"
 step "AVX2+FMA build" env RUSTFLAGS="-C target-feature=+avx2,+fma" RUSTDOCFLAGS="-C target-feature=+avx2,+fma" \
