@@ -46,7 +46,7 @@ for t in $(cargo +nightly fuzz list); do
     if [ "$status" -ne 0 ]; then
         failed+=("$t")
         # The panic message, the reproducer and libFuzzer's summary.
-        grep -v -E '^#[0-9]+ |^INFO:|^\s*$' "$log" | head -200 >&2
+        { grep -v -E '^#[0-9]+ |^INFO:|^\s*$' "$log" | head -200 >&2; } || true
     fi
 done
 rm -f "$log"
