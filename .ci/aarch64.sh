@@ -4,8 +4,6 @@
 # which an aarch64 ELF on an x86 host cannot be without binfmt), and the doc tests (run
 # through the same runner). Installs the cross linker, libc and qemu-user from Debian and
 # the Rust target if missing. Runs from any directory; exits non-zero if any test fails.
-# Known, reported bugs (`known_bug_*` in tests/regressions.rs) are skipped unless
-# XENT_KNOWN_BUGS=run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -33,8 +31,6 @@ fi
 
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
-skip=(--skip known_bug_)
-[ "${XENT_KNOWN_BUGS:-}" = run ] && skip=()
 
 tests=(--lib)
 for t in tests/*.rs; do
@@ -43,6 +39,6 @@ for t in tests/*.rs; do
 done
 target=(--target aarch64-unknown-linux-gnu --target-dir target/aarch64)
 step "build tests" cargo test "${target[@]}" "${tests[@]}" --no-run
-step "tests (qemu-user)" cargo test "${target[@]}" "${tests[@]}" -- "${skip[@]}"
-step "doc tests (qemu-user)" cargo test "${target[@]}" --doc -- "${skip[@]}"
+step "tests (qemu-user)" cargo test "${target[@]}" "${tests[@]}"
+step "doc tests (qemu-user)" cargo test "${target[@]}" --doc
 echo "=== aarch64: all passed ($((SECONDS - t_all))s)"

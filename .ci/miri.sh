@@ -5,8 +5,7 @@
 # regressions (their random sweep shrinks too), on the default SSE2 build and on the
 # AVX2+FMA one (Miri cannot run F16C, AVX-512 or NEON). `fixtures` is left out: see
 # MIRI_FIXTURES below. Installs nightly's miri if missing. Runs from any directory; exits
-# non-zero on a failure or UB. Known, reported bugs (`known_bug_*` in
-# tests/regressions.rs) are skipped unless XENT_KNOWN_BUGS=run.
+# non-zero on a failure or UB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never

@@ -2,9 +2,7 @@
 # The whole test suite (unit, integration and doc tests) on the wider x86 builds, beside
 # the default SSE2 build that the README's `cargo test` runs: `-C target-cpu=x86-64-v3`
 # (wide's f32x8 in AVX2+FMA, half's F16C) and, when this CPU has AVX-512, `x86-64-v4`
-# (the 16-lane kernels). Runs from any directory; exits non-zero if any test fails. Known,
-# reported bugs (`known_bug_*` in tests/regressions.rs) are skipped unless
-# XENT_KNOWN_BUGS=run.
+# (the 16-lane kernels). Runs from any directory; exits non-zero if any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -17,8 +15,6 @@ step() {
     "$@"
     echo "=== x86: $name: $((SECONDS - t0))s"
 }
-skip=(--skip known_bug_)
-[ "${XENT_KNOWN_BUGS:-}" = run ] && skip=()
 
 for level in v3 v4; do
     if [ "$level" = v4 ] && ! grep -q avx512f /proc/cpuinfo; then
@@ -27,6 +23,6 @@ for level in v3 v4; do
     fi
     export RUSTFLAGS="-C target-cpu=x86-64-$level" RUSTDOCFLAGS="-C target-cpu=x86-64-$level"
     step "x86-64-$level build" cargo test --target-dir "target/$level" --no-run
-    step "x86-64-$level tests" cargo test --target-dir "target/$level" -- "${skip[@]}"
+    step "x86-64-$level tests" cargo test --target-dir "target/$level"
 done
 echo "=== x86: all passed ($((SECONDS - t_all))s)"

@@ -130,6 +130,13 @@ pub(crate) trait Engine<R: Real> {
         ce_sum_from_stats::<Self, R, T>(x, lay, p0, tgt, w)
     }
 
+    /// The soft-capped logit `s * tanh(v / s)`, rounded exactly as the engine's own passes
+    /// round it (a backward that caps a target logit by itself must match the forward's
+    /// copy bit for bit: near `s = f32::MAX` one ulp of it outweighs the softmax).
+    fn cap(v: R, s: R) -> R {
+        s * (v / s).tanh()
+    }
+
     /// Writes the gradient rows of positions `p0 .. p0 + coef.len()`.
     fn class_grad<T: Element>(
         dst: &mut GradDst<'_, T, R>,
@@ -194,18 +201,18 @@ pub(crate) fn ce_sum_from_stats<E: Engine<R>, R: Real, T: Element>(
     w: Option<&[f32]>,
 ) -> R {
     let mut st = [Stats::<R>::default(); TILE];
-    let mut sum = R::zero();
+    let mut sum = Acc::new();
     for (k0, tg) in tgt.chunks(TILE).enumerate() {
         let st = &mut st[..tg.len()];
         E::class_stats(x, lay, p0 + k0 * TILE, tg, None, w, Want::default(), st);
         for (s, &t) in st.iter().zip(tg) {
             if t != NO_TARGET {
                 let wy = w.map_or(R::one(), |w| R::from_f32(w[t]));
-                sum = sum + wy * ((s.max - s.xt) + s.lse_rel);
+                sum.add(wy * ((s.max - s.xt) + s.lse_rel));
             }
         }
     }
-    sum
+    sum.get()
 }
 
 /// A compensated (Neumaier) running sum, for reductions over many positions.

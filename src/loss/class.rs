@@ -182,6 +182,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
         w.iter().for_each(|&v| a.add(R::from_f32(v)));
         a.get()
     });
+    let inf_weight = smoothing && spec.weight.is_some_and(|w| w.iter().any(|v| v.is_infinite()));
     let (s_ce, s_z) = match spec.reduction {
         Reduction::Mean => (R::one() / w_total, R::one() / R::from_usize(counted)),
         Reduction::Sum => (R::one(), R::one()),
@@ -208,7 +209,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
                     } else {
                         let (base, stride) = lay.row(p0 + q);
                         let v = real::<R, T>(x[base + t * stride]);
-                        cap.map_or(v, |s| s * (v / s).tanh())
+                        cap.map_or(v, |s| E::cap(v, s))
                     };
                     st[q] = Stats { max: l[p0 + q], lse_rel: R::zero(), xt, sx: R::zero(), above: 0 };
                 }
@@ -223,6 +224,23 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
                 Want { sx: smoothing, rank: false },
                 &mut st[..k],
             ),
+        }
+        if inf_weight && !matches!(lse_io, LseIo::In(_)) {
+            // An infinite class weight: the engines' one-pass `Σ w (x - r)` (with `r` the
+            // target logit, not the max) gives `inf * 0 = NaN` for a class whose logit
+            // equals `r`; PyTorch's terms `w_j (lse - x_j)` are NaN only where
+            // `x_j == lse`. Redo the sum from the max (rare: a second pass over the row).
+            let x = io.input();
+            for (q, s) in st[..k].iter_mut().enumerate() {
+                let (base, stride) = lay.row(p0 + q);
+                let mut sx = R::zero();
+                for j in 0..classes {
+                    let v = real::<R, T>(x[base + j * stride]);
+                    let v = cap.map_or(v, |c| E::cap(v, c));
+                    sx = sx + R::from_f32(spec.weight.map_or(1.0, |w| w[j])) * (v - s.max);
+                }
+                s.sx = sx;
+            }
         }
         if let LseIo::Out(l) = &mut lse_io {
             for q in 0..k {
@@ -258,7 +276,11 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
                 let mut kk = a;
                 if smoothing {
                     let one_m = R::one() - eps;
-                    let smooth = -s.sx + w_all * lse_rel;
+                    // `Σ w_j (lse - x_j) = -sx + W lse_rel`; where `lse_rel` rounds to 0 each
+                    // term is `w_j (max - x_j)` exactly, so don't let an infinite `W` make
+                    // `inf * 0` of it.
+                    let lse_w = if lse_rel == R::zero() { R::zero() } else { w_all * lse_rel };
+                    let smooth = -s.sx + lse_w;
                     loss = one_m * loss + eps / c_r * smooth;
                     kk = s_ce * (one_m * wy);
                     c = s_ce * (eps / c_r);

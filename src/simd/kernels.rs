@@ -20,7 +20,7 @@
 
 use super::vector::{V, Vector};
 use crate::engine::{
-    Binary, Coef, Engine, GradDst, NO_TARGET, SoftCoef, SoftStats, Stats, TILE, Want, ce_sum_from_stats,
+    Acc, Binary, Coef, Engine, GradDst, NO_TARGET, SoftCoef, SoftStats, Stats, TILE, Want, ce_sum_from_stats,
 };
 use crate::scalar::kernels::Scalar;
 use crate::{Element, Layout};
@@ -298,10 +298,17 @@ fn cap_v<W: Vector>(x: W, cap: f32) -> (W, W) {
     (th * W::splat(cap), th)
 }
 
+/// One value through [`cap_v`], so that a target logit is capped bit for bit as its row's
+/// copy in the vector pass is (a `libm::tanhf` here would differ by an ulp, and for caps
+/// near `f32::MAX` one ulp of `x'` is more than the row's whole softmax range).
 #[inline]
-fn cap_s(x: f32, cap: Option<f32>) -> f32 {
+fn cap_s<W: Vector>(x: f32, cap: Option<f32>) -> f32 {
     match cap {
-        Some(s) => s * libm::tanhf(x / s),
+        Some(s) => {
+            let mut a = [0.0f32; 16];
+            cap_v(W::splat(x), s).0.to_lanes(&mut a);
+            a[0]
+        }
         None => x,
     }
 }
@@ -590,7 +597,7 @@ fn row_stats<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP:
     w: Option<&[f32]>,
 ) -> Stats<f32> {
     let n = row.len();
-    let xt = if t < n { cap_s(row[t].to_f32(), if CAP { Some(cap) } else { None }) } else { 0.0 };
+    let xt = if t < n { cap_s::<W>(row[t].to_f32(), if CAP { Some(cap) } else { None }) } else { 0.0 };
     let xtv = W::splat(xt);
     // Σ w (x - r) with r the target logit keeps the sum's terms as small as the row's spread.
     let r = if xt.is_finite() { xt } else { 0.0 };
@@ -739,7 +746,7 @@ fn cols_pass<W: Vector, T: Element>(
     let mut xt = [0.0f32; 16];
     for q in 0..l {
         if tgt[q] < classes {
-            xt[q] = cap_s(x[base + q + tgt[q] * stride].to_f32(), cap);
+            xt[q] = cap_s::<W>(x[base + q + tgt[q] * stride].to_f32(), cap);
         }
     }
     let xtv = W::load_or(&xt, 0.0);
@@ -1054,6 +1061,10 @@ macro_rules! row_stats_dispatch {
 }
 
 impl Engine<f32> for Simd {
+    fn cap(v: f32, s: f32) -> f32 {
+        cap_s::<V>(v, Some(s))
+    }
+
     fn class_stats<T: Element>(
         x: &[T],
         lay: Layout,
@@ -1118,35 +1129,35 @@ impl Engine<f32> for Simd {
                 return ce_sum_from_stats::<Self, f32, T>(x, lay, p0, tgt, w);
             }
             // Small C: whole tiles of TILE rows transposed into columns.
-            let mut sum = 0.0;
+            let mut sum = Acc::new();
             for (j, (tg, tvj)) in tgt.chunks(TILE).zip(tv.chunks(TILE)).enumerate() {
                 let pj = p0 + j * TILE;
                 if tg.len() < TILE {
-                    sum += ce_sum_from_stats::<Self, f32, T>(x, lay, pj, tg, w);
+                    sum.add(ce_sum_from_stats::<Self, f32, T>(x, lay, pj, tg, w));
                     continue;
                 }
                 let buf = transpose_tile(x, pj, classes);
                 let mut g = 0;
                 while g < TILE {
-                    sum += cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tg[g..], &tvj[g..], w);
+                    sum.add(cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tg[g..], &tvj[g..], w));
                     g += l;
                 }
             }
-            return sum;
+            return sum.get();
         }
-        let mut sum = 0.0;
+        let mut sum = Acc::new();
         column_runs(lay, p0, k, |q0, run, base0| {
             let mut q = q0;
             while q + l <= q0 + run {
                 let (base, stride) = (base0 + (q - q0), lay.inner());
-                sum += cols_ce_sum::<V, T>(x, base, stride, classes, &tgt[q..], &tv[q..], w);
+                sum.add(cols_ce_sum::<V, T>(x, base, stride, classes, &tgt[q..], &tv[q..], w));
                 q += l;
             }
             if q < q0 + run {
-                sum += ce_sum_from_stats::<Self, f32, T>(x, lay, p0 + q, &tgt[q..q0 + run], w);
+                sum.add(ce_sum_from_stats::<Self, f32, T>(x, lay, p0 + q, &tgt[q..q0 + run], w));
             }
         });
-        sum
+        sum.get()
     }
 
     fn class_grad<T: Element>(
