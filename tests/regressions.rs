@@ -732,6 +732,26 @@ fn ce_infinite_weight_times_flushed_probability() {
     check::run(&case);
 }
 
+/// `focal` target (at 01d2095): `softmax_focal_loss` (gamma 0) with a `-inf` target weight
+/// and a logit 89 below the row's maximum: its probability (1.6e-39) is below the documented
+/// flush of the vector exp, so its gradient `-inf * 0` is NaN where the oracle's is `-inf`.
+/// Not a bug (the same as `ce_infinite_weight_times_flushed_probability`); the check
+/// lacked that allowance for the focal gradient.
+#[test]
+fn focal_infinite_weight_times_flushed_probability() {
+    let case = Case {
+        index: Index::U32,
+        logits: bits(&[0.0, 0.0, -0.125, 0.0, 0.0, 0.0, -89.445_31]),
+        targets: vec![0],
+        weight: Some(bits(&[f32::NEG_INFINITY, 2.242_187_5, 0.25, 1.0, 0.0, 0.882_812_5, 0.882_812_5])),
+        gamma: 0,
+        reduction: Reduction::Sum,
+        ..Case::new(Family::SoftmaxFocal, Lay::Unbatched(7))
+    }
+    .sized();
+    check::run(&case);
+}
+
 /// Label smoothing's sum in the row kernel of soft-capped rows (one pass, 16 running sums):
 /// `Σ (x' - x_t)` over 3803 equal terms `0 - (-106.59)` (every logit 0, the target's `-inf`
 /// capped to `-s`) accumulates about 238 same-signed roundings per lane: the per-position

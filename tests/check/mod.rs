@@ -1844,23 +1844,26 @@ fn softmax_focal<T: Bits, I: Idx>(ctx: &Ctx<'_>) {
     let inner = lay.inner();
     let mut coef = vec![None; t.len()];
     for i in &info {
-        coef[i.p] = Some((i.u, 1f64.max(fin(s * w_of(i.class)).abs())));
+        coef[i.p] = Some((i.u, 1f64.max(fin(s * w_of(i.class)).abs()), s * w_of(i.class), i.lse));
     }
     for p in 0..t.len() {
         let base = (p / inner) * c * inner + p % inner;
-        let (u, big) = coef[p].unwrap_or((0.0, 0.0));
+        let (u, big, sw, lse) = coef[p].unwrap_or((0.0, 0.0, 0.0, 0.0));
+        let xr = row(&x32, lay, p);
         for kk in 0..c {
             let j = base + kk * inner;
             // Plus the documented flush of probabilities below 1.2e-38, times the coefficient.
             let b = 32.0 * (u + EPS) * big * gf + fin(g64[j]).abs() * dw + big * gf * 1.3e-38;
-
+            // As for cross_entropy: `a * p` with an infinite `a` (an infinite target weight)
+            // and a flushed `p` is NaN, where the oracle's tiny `p` gives the infinity.
+            let flushed = !(sw.abs() < f64::from(f32::MAX) / 4.0) && (xr[kk] - lse).exp() < 1.3e-38;
             let _ = ctx.value(
                 || format!("softmax focal grad[{j}] (position {p})"),
                 g[j],
                 g64[j],
                 g32[j],
                 b,
-                false,
+                flushed,
             );
         }
     }
