@@ -732,6 +732,27 @@ fn ce_infinite_weight_times_flushed_probability() {
     check::run(&case);
 }
 
+/// `ce_class` target (at b0fb14a): a subnormal label smoothing (1e-40) with a zero target
+/// weight, so the loss is the smoothing term alone, 6.5e-40 (subnormal). The driver
+/// computed `eps / C * smooth`: `eps / C` = 1.4e-41 holds only 14 significant bits, and the
+/// product erred by 19 subnormal quanta (2.7e-44) where the check allows 4. Fixed in
+/// `loss/class.rs`: `eps * smooth / C`, one rounding to a subnormal each.
+#[test]
+fn fixed_subnormal_smoothing_divided_first() {
+    let case = Case {
+        index: Index::U32,
+        logits: bits(&[0.773_437_5, 0.996_093_75, 59.828_125, 21.519_531, 40.773_438, 0.0, 53.0]),
+        targets: vec![0],
+        weight: Some(bits(&[0.0, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25])),
+        ignore_index: 255,
+        label_smoothing: 0x0001_16c2,
+        reduction: Reduction::Mean,
+        ..Case::new(Family::Ce, Lay::Unbatched(7))
+    }
+    .sized();
+    check::run(&case);
+}
+
 /// `focal` target (at 01d2095): `softmax_focal_loss` (gamma 0) with a `-inf` target weight
 /// and a logit 89 below the row's maximum: its probability (1.6e-39) is below the documented
 /// flush of the vector exp, so its gradient `-inf * 0` is NaN where the oracle's is `-inf`.

@@ -281,7 +281,9 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
                     // `inf * 0` of it.
                     let lse_w = if lse_rel == R::zero() { R::zero() } else { w_all * lse_rel };
                     let smooth = -s.sx + lse_w;
-                    loss = one_m * loss + eps / c_r * smooth;
+                    // `eps smooth / C`, not `eps / C * smooth`: a subnormal `eps / C` would
+                    // carry a large relative error into a normal-sized product.
+                    loss = one_m * loss + eps * smooth / c_r;
                     kk = s_ce * (one_m * wy);
                     c = s_ce * (eps / c_r);
                     a = kk + c * w_all;
