@@ -127,7 +127,9 @@ pub(crate) trait Vector:
     }
 
     /// `exp(t)` for `t` in `[-87.3, 88.72]` (no range handling): Cody-Waite reduction to
-    /// `r` in `[-ln2/2, ln2/2]`, then Cephes' degree-6 polynomial, then `* 2^n`. `n` is
+    /// `r` in `[-ln2/2, ln2/2]`, then a degree-6 polynomial (minimax
+    /// for the relative error, fitted for xent: 3e-9 before rounding, one FMA fewer than
+    /// Cephes' degree 7), then `* 2^n`. `n` is
     /// rounded by adding `1.5 * 2^23`, whose low mantissa bits then hold `n` itself, so the
     /// scale is one shift and one integer add (no float-to-int conversion).
     #[inline(always)]
@@ -137,12 +139,11 @@ pub(crate) trait Vector:
         let n = k - Self::splat(MAGIC);
         let r = n.mul_add(Self::splat(-0.693_359_4), self);
         let r = n.mul_add(Self::splat(2.121_944_4e-4), r);
-        let mut p = Self::splat(1.987_569_1e-4);
-        p = p.mul_add(r, Self::splat(1.398_199_9e-3));
-        p = p.mul_add(r, Self::splat(8.333_452e-3));
-        p = p.mul_add(r, Self::splat(4.166_579_6e-2));
-        p = p.mul_add(r, Self::splat(1.666_666_5e-1));
-        p = p.mul_add(r, Self::splat(0.5));
+        let mut p = Self::splat(1.381_456_6e-3);
+        p = p.mul_add(r, Self::splat(8.368_708e-3));
+        p = p.mul_add(r, Self::splat(4.166_839e-2));
+        p = p.mul_add(r, Self::splat(1.666_652_1e-1));
+        p = p.mul_add(r, Self::splat(0.499_999_94));
         let r2 = r * r;
         let e = p.mul_add(r2, r) + Self::splat(1.0);
         // Multiplied by 2^n (not added into e's exponent) so that a NaN argument, whose `k`
