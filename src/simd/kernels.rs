@@ -834,7 +834,12 @@ fn lse_rel_v<W: Vector>(classes: usize, acc: &Lse<W>) -> W {
         return W::splat(f32::NEG_INFINITY);
     }
     let bad = acc.s.eq(W::splat(0.0)) | acc.m.eq(W::splat(f32::INFINITY));
-    W::select(bad, W::splat(f32::NAN), acc.s).ln()
+    // `s` is in `[1, C]` or NaN: the branch-free `ln_fast`, with `s - s` carrying a NaN
+    // through (`ln_fast` maps NaN's bits to a finite value).
+    let s = W::select(bad, W::splat(f32::NAN), acc.s);
+    #[allow(clippy::eq_op)]
+    let nan_or_0 = s - s;
+    s.ln_fast() + nan_or_0
 }
 
 /// Statistics of `LANES` column positions (see [`cols_pass`]).

@@ -12,8 +12,8 @@
 //! - [`Vector::exp_le0`] on `[-87.3, 0]`: at most 2 ULP (Cody-Waite reduction, a degree-6
 //!   minimax polynomial; the sweep measures 1.01 ULP); exactly 0 below -87.3 and for `-inf`;
 //!   NaN in, NaN out.
-//! - [`Vector::ln`] (`wide`'s Cephes `ln`) and [`Vector::ln_fast`] (the same polynomial
-//!   without special-case branches): at most 2 ULP on normal numbers; `ln 0 = -inf`.
+//! - [`Vector::ln_fast`] (Cephes' `logf` polynomial, the one `wide`'s `ln` uses, without
+//!   special-case branches): at most 2 ULP on normal numbers; `ln 0 = -inf`.
 //! - [`Vector::log1p_unit`]: at most 2 ULP on `[0, 1]` (a polynomial, no log, no division).
 //! - [`Vector::tanh_e`] (soft-capping): relative error at most 4 eps.
 
@@ -79,8 +79,6 @@ pub(crate) trait Vector:
     fn to_lanes(self, out: &mut [f32]);
     /// Whether every lane of a mask is set.
     fn all_set(self) -> bool;
-    /// Natural logarithm (`wide`'s).
-    fn ln(self) -> Self;
     /// `(m, e)` with `self = m * 2^e`, `m` in `[0.5, 1)`, for positive normal `self`
     /// (exponent-field arithmetic; `e` as a float).
     fn frexp(self) -> (Self, Self);
@@ -307,10 +305,6 @@ macro_rules! impl_vector {
                 <$v>::all(self)
             }
             #[inline(always)]
-            fn ln(self) -> Self {
-                <$v>::ln(self)
-            }
-            #[inline(always)]
             fn frexp(self) -> (Self, Self) {
                 let bits: $i = wide::bytemuck::cast(self);
                 let e = (bits >> 23u32) & <$i>::splat(0xff);
@@ -407,8 +401,6 @@ mod tests {
     fn ln_within_2_ulp() {
         let xs =
             || sweep(1.0, 2.0, 100_000).chain(sweep(1e-30, 1.0, 100_000)).chain(sweep(1.0, 1e6, 100_000));
-        let (e, at) = worst(xs(), |v| v.ln(), libm::log);
-        assert!(e <= 2.0, "ln: {e} ULP at {at}");
         let (e, at) = worst(xs(), |v| v.ln_fast(), libm::log);
         assert!(e <= 2.0, "ln_fast: {e} ULP at {at}");
         // Subnormals through ln_full.
