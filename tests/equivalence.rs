@@ -370,7 +370,11 @@ fn binary_for<T: Element>(seed: u64) {
                 p[n - 1] = 1.0;
                 p[n / 2] = 1e-40;
             }
-            let y: Vec<f32> = (0..n).map(|i| if i % 3 == 0 { rng.unit() } else { (i % 2) as f32 }).collect();
+            // Odd offsets: hard labels only (BCE's one-log path); even: some soft targets.
+            let hard = off % 2 == 1;
+            let y: Vec<f32> = (0..n)
+                .map(|i| if i % 3 == 0 && !hard { rng.unit() } else { ((i / 2 + i) % 2) as f32 })
+                .collect();
             let mut xl = logits(&mut rng, n, None);
             if n > 3 {
                 xl[1] = 100.0;

@@ -150,19 +150,20 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             let mut w_part = R::zero();
             for q in 0..k {
                 let t = targets[p0 + q].to_i64();
-                tgt[q] = NO_TARGET;
-                tv[q] = -1.0;
-                if t == spec.ignore {
-                    continue;
-                }
-                let Some(c) = usize::try_from(t).ok().filter(|&c| c < classes) else {
+                // One unsigned comparison for the common case (negative targets wrap).
+                if (t as u64) < classes as u64 && t != spec.ignore {
+                    let c = t as usize;
+                    tgt[q] = c;
+                    tv[q] = c as f32;
+                    counted += 1;
+                    if let Some(w) = spec.weight {
+                        w_part = w_part + R::from_f32(w[c]);
+                    }
+                } else if t == spec.ignore {
+                    tgt[q] = NO_TARGET;
+                    tv[q] = -1.0;
+                } else {
                     return Err(Error::TargetOutOfRange { position: p0 + q, target: t, classes });
-                };
-                tgt[q] = c;
-                tv[q] = c as f32;
-                counted += 1;
-                if let Some(w) = spec.weight {
-                    w_part = w_part + R::from_f32(w[c]);
                 }
             }
             w_acc.add(w_part);

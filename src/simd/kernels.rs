@@ -107,12 +107,28 @@ impl<'a> Bcast<'a> {
 /// One vector of an element-wise loss: the (unweighted) losses and, when `GRAD`, their
 /// derivatives with respect to the input. `pwv` is the pos_weight (1 without).
 #[inline(always)]
-fn binary_vec<W: Vector, const GRAD: bool>(kind: Binary<f32>, xv: W, yv: W, pwv: Option<W>) -> (W, W) {
+fn binary_vec<W: Vector, const GRAD: bool>(
+    kind: Binary<f32>,
+    hard: bool,
+    xv: W,
+    yv: W,
+    pwv: Option<W>,
+) -> (W, W) {
     let (zero, one) = (W::splat(0.0), W::splat(1.0));
     match kind {
+        Binary::Bce if hard => {
+            // Every target 0 or 1: `y ln p + (1 - y) ln(1 - p)` is the clamped log of one of
+            // them (the other term is exactly 0 times a clamped, finite log): one log.
+            let is1 = yv.eq(one);
+            let l = -W::max_nan_b(W::splat(-100.0), W::select(is1, xv, one - xv).ln_full());
+            let d = if GRAD { (xv - yv) / W::max_nan_b(W::splat(1e-12), (one - xv) * xv) } else { zero };
+            (l, d)
+        }
         Binary::Bce => {
             let floor = W::splat(-100.0);
-            let log1m = W::max_nan_b(floor, (-xv).log1p());
+            // `ln(1 - x)` of the rounded `1 - x` (exact for x >= 1/2, else off by at most
+            // eps absolute, within the documented bound): no log1p division.
+            let log1m = W::max_nan_b(floor, (one - xv).ln_fast());
             let logp = W::max_nan_b(floor, xv.ln_full());
             let l = (yv - one) * log1m - yv * logp;
             let d = if GRAD { (xv - yv) / W::max_nan_b(W::splat(1e-12), (one - xv) * xv) } else { zero };
@@ -172,6 +188,8 @@ fn binary_vec<W: Vector, const GRAD: bool>(kind: Binary<f32>, xv: W, yv: W, pwv:
 /// The running state of an element-wise loss over one block.
 struct BinaryRun<'a, W> {
     kind: Binary<f32>,
+    /// The current block's targets are all 0 or 1 (BCE's one-log path).
+    hard: bool,
     wb: Option<Bcast<'a>>,
     pb: Option<Bcast<'a>>,
     scale: W,
@@ -193,7 +211,7 @@ impl<W: Vector> BinaryRun<'_, W> {
     ) {
         let wv = self.wb.as_mut().map(|b| b.next::<W>());
         let pwv = self.pb.as_mut().map(|b| b.next::<W>());
-        let (l, d) = binary_vec::<W, GRAD>(self.kind, xv, yv, pwv);
+        let (l, d) = binary_vec::<W, GRAD>(self.kind, self.hard, xv, yv, pwv);
         let (l, d) = match wv {
             Some(wv) => (l * wv, d * wv),
             None => (l, d),
@@ -220,6 +238,7 @@ impl<W: Vector> BinaryRun<'_, W> {
         let (xs, xt) = W::split(xf);
         let (ys, yt) = W::split(yf);
         let l = W::LANES;
+        self.hard = matches!(self.kind, Binary::Bce) && all_hard::<W>(ys, yt);
         for (j, (a, b)) in xs.iter().zip(ys).enumerate() {
             let i = off + j * l;
             let p = if PER { &mut per[i..i + l] } else { &mut [][..] };
@@ -235,6 +254,18 @@ impl<W: Vector> BinaryRun<'_, W> {
             self.vec::<PER, GRAD>(W::load_or(xt, 0.5), W::load_or(yt, 0.5), p, g, Some(valid));
         }
     }
+}
+
+/// Whether every value is exactly 0 or 1.
+#[inline(always)]
+fn all_hard<W: Vector>(vecs: &[W::Arr], tail: &[f32]) -> bool {
+    let (zero, one) = (W::splat(0.0), W::splat(1.0));
+    let mut ok = one.eq(one);
+    for a in vecs {
+        let v = W::from_arr(a);
+        ok = ok & (v.eq(zero) | v.eq(one));
+    }
+    ok.all_set() && tail.iter().all(|&v| v == 0.0 || v == 1.0)
 }
 
 /// An element-wise loss over `x`, `y` (element `i0` of the whole input first): returns the
@@ -254,6 +285,7 @@ fn binary_run<W: Vector, T: Element, const PER: bool, const GRAD: bool>(
 ) -> f32 {
     let mut st = BinaryRun {
         kind,
+        hard: false,
         wb: w.map(|w| Bcast::new(w, i0)),
         pb: pw.map(|p| Bcast::new(p, i0)),
         scale: W::splat(scale),
@@ -802,7 +834,12 @@ fn lse_rel_v<W: Vector>(classes: usize, acc: &Lse<W>) -> W {
         return W::splat(f32::NEG_INFINITY);
     }
     let bad = acc.s.eq(W::splat(0.0)) | acc.m.eq(W::splat(f32::INFINITY));
-    W::select(bad, W::splat(f32::NAN), acc.s).ln()
+    // `s` is in `[1, C]` or NaN: the branch-free `ln_fast`, with `s - s` carrying a NaN
+    // through (`ln_fast` maps NaN's bits to a finite value).
+    let s = W::select(bad, W::splat(f32::NAN), acc.s);
+    #[allow(clippy::eq_op)]
+    let nan_or_0 = s - s;
+    s.ln_fast() + nan_or_0
 }
 
 /// Statistics of `LANES` column positions (see [`cols_pass`]).
@@ -1311,16 +1348,29 @@ impl Engine<f32> for Simd {
     }
 
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize> {
+        // Whole-buffer vector test (no branch per vector); the scalar scan finds the
+        // position only when something is outside.
         let (zero, one) = (V::splat(0.0), V::splat(1.0));
-        let mut i = 0;
-        while i < v.len() {
-            let x: V = load_at(v, i);
-            // The padding past the end is 0, inside [0, 1].
-            if !(x.ge(zero) & one.ge(x)).all_set() {
-                return <Scalar as Engine<f32>>::first_outside_unit(&v[i..]).map(|j| i + j);
+        let inside = |f: &[f32]| {
+            let (vecs, tail) = V::split(f);
+            let mut ok = one.eq(one);
+            for a in vecs {
+                let x = V::from_arr(a);
+                // NaN fails both comparisons.
+                ok = ok & x.ge(zero) & one.ge(x);
             }
-            i += V::LANES;
-        }
-        None
+            ok.all_set() && tail.iter().all(|t| (0.0..=1.0).contains(t))
+        };
+        let clean = match T::as_f32(v) {
+            Some(f) => inside(f),
+            None => {
+                let mut buf = [0.0f32; BUF];
+                v.chunks(BUF).all(|ch| {
+                    T::load_block(ch, &mut buf[..ch.len()]);
+                    inside(&buf[..ch.len()])
+                })
+            }
+        };
+        if clean { None } else { <Scalar as Engine<f32>>::first_outside_unit(v) }
     }
 }
