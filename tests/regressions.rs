@@ -732,6 +732,31 @@ fn ce_infinite_weight_times_flushed_probability() {
     check::run(&case);
 }
 
+/// `ext` target (at 1ca4d05): a subnormal soft-cap (1.8e-43) and a target logit of 2.2e-43.
+/// The capped target `s tanh(x / s)` is subnormal (1.5e-43, about 7 significant bits), and
+/// the gradient's chain factor `1 - tanh^2` was taken from it as `x' / s`: -0.3140 where
+/// the oracle gives -0.3114 (both channel-first and rows). Fixed in `simd/kernels.rs`
+/// (`target_slot` takes `tanh` from the raw logit, read before the row is overwritten).
+#[test]
+fn fixed_subnormal_softcap_target_gradient() {
+    let mut x = vec![0.0_f32; 51 * 3];
+    for lay in [Lay::Rows(3, 51), Lay::ChannelFirst(1, 51, 3)] {
+        x.iter_mut().for_each(|v| *v = 0.0);
+        // The first position's target logit (class 0).
+        x[0] = f32::from_bits(0x9a);
+        let case = Case {
+            index: Index::U8,
+            logits: bits(&x),
+            targets: vec![0, 0, 0],
+            softcap: Some(0x83),
+            reduction: Reduction::Sum,
+            ..Case::new(Family::Ce, lay)
+        }
+        .sized();
+        check::run(&case);
+    }
+}
+
 /// `ce_class` target (at b0fb14a): a subnormal label smoothing (1e-40) with a zero target
 /// weight, so the loss is the smoothing term alone, 6.5e-40 (subnormal). The driver
 /// computed `eps / C * smooth`: `eps / C` = 1.4e-41 holds only 14 significant bits, and the

@@ -992,14 +992,17 @@ fn map_row<W: Vector, T: Element>(
 
 /// The gradient of one position at its target slot (see [`Coef`]).
 #[inline]
-fn target_slot(k: &Coef<f32>, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
+/// `raw` is the target's logit before capping: `tanh(x / s)` comes from it as in the
+/// vector pass (not as `x' / s`, which loses the digits a subnormal `x'` lacks).
+fn target_slot(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
     let lp = (k.xt - k.max) - k.lse_rel;
     let cw = if k.c == 0.0 { 0.0 } else { k.c * w.map_or(1.0, |w| w[k.t]) };
     let g = k.a * libm::expm1f(lp) + (k.a - k.k) - cw;
     match cap {
         Some(s) => {
-            let th = k.xt / s;
-            g * (1.0 - th * th)
+            let mut th = [0.0f32; 16];
+            cap_v(V::splat(raw), s).1.to_lanes(&mut th);
+            g * (1.0 - th[0] * th[0])
         }
         None => g,
     }
@@ -1037,6 +1040,13 @@ fn cols_grad<W: Vector, T: Element>(
         W::load_or(&a, 0.0)
     };
     let (m, lse, a, c) = (lane(|k| k.max), lane(|k| k.lse_rel), lane(|k| k.a), lane(|k| k.c));
+    // The target logits, read before the rows are written (in place, they are overwritten).
+    let mut raw = [0.0f32; 16];
+    for (q, k) in coef.iter().enumerate().take(l) {
+        if k.t < classes {
+            raw[q] = dst_input(dst)[base + q + k.t * stride].to_f32();
+        }
+    }
     for cls in 0..classes {
         let i = base + cls * stride;
         // w_j enters only through smoothing (c != 0): a NaN weight of another class must
@@ -1055,7 +1065,7 @@ fn cols_grad<W: Vector, T: Element>(
     }
     for (q, k) in coef.iter().enumerate().take(l) {
         if k.t < classes {
-            put(dst, base + q + k.t * stride, target_slot(k, cap, w));
+            put(dst, base + q + k.t * stride, target_slot(k, raw[q], cap, w));
         }
     }
 }
@@ -1212,6 +1222,8 @@ impl Engine<f32> for Simd {
                 let start = (p0 + q) * classes;
                 let (m, lse, a) = (V::splat(k.max), V::splat(k.lse_rel), V::splat(k.a));
                 let c = V::splat(k.c);
+                // Read before the row is written (in place, it is overwritten).
+                let raw = if k.t < classes { dst_input(dst)[start + k.t].to_f32() } else { 0.0 };
                 match w {
                     Some(w) if k.c != 0.0 => map_row::<V, T>(dst, start, classes, |j, x| {
                         grad_v(x, m, lse, a, c * V::load_or(&w[j..], 0.0), cap)
@@ -1219,7 +1231,7 @@ impl Engine<f32> for Simd {
                     _ => map_row::<V, T>(dst, start, classes, |_, x| grad_v(x, m, lse, a, c, cap)),
                 }
                 if k.t < classes {
-                    put(dst, start + k.t, target_slot(k, cap, w));
+                    put(dst, start + k.t, target_slot(k, raw, cap, w));
                 }
             }
             return;
