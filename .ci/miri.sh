@@ -27,9 +27,10 @@ fi
 step "miri setup" cargo +nightly miri setup
 export MIRIFLAGS="${MIRIFLAGS:--Zmiri-disable-isolation}"
 # Miri perturbs the results of float math functions (its float non-determinism), so two
-# regressions that compare two calls bit for bit cannot hold under it; they run natively.
+# regressions that compare two calls bit for bit cannot hold under it, nor one whose soft-cap
+# of f32::MAX turns an ulp of the oracle's `tanh` into 1e29 of logit; they run natively.
 skip=(--skip rows_bf16 --skip rows_f16 --skip fixed_sigmoid_focal_target_outside_unit
-    --skip softcap_far_above_logits_zeroes_them)
+    --skip softcap_far_above_logits_zeroes_them --skip fixed_softcap_near_f32_max_gradient_inf)
 step "SSE2 build" cargo +nightly miri test --target-dir target/miri --lib --test equivalence --test regressions \
     -- "${skip[@]}"
 step "AVX2+FMA build" env RUSTFLAGS="-C target-feature=+avx2,+fma" RUSTDOCFLAGS="-C target-feature=+avx2,+fma" \

@@ -15,8 +15,6 @@
 //! repetitions. Case names follow `shared/bench/README.md`: `ce_fwd_f32_n<N>_c<C>`.
 
 use std::hint::black_box;
-use std::time::Instant;
-use wide::f32x8;
 use xent::{CrossEntropyOptions, Layout};
 
 /// The classes swept; N is `TARGET / C`.
@@ -28,31 +26,9 @@ const TARGET: usize = 1 << 24;
 mod rng;
 use rng::Rng;
 
-/// The memory-read floor: a 4-accumulator SIMD sum of `v` (as in `bench_report`).
-fn read_floor(v: &[f32]) -> f32 {
-    let (chunks, tail) = v.as_chunks::<32>();
-    let mut acc = [f32x8::splat(0.0); 4];
-    for c in chunks {
-        for (k, a) in acc.iter_mut().enumerate() {
-            let mut arr = [0.0f32; 8];
-            arr.copy_from_slice(&c[k * 8..k * 8 + 8]);
-            *a += f32x8::new(arr);
-        }
-    }
-    (acc[0] + acc[1] + acc[2] + acc[3]).reduce_add() + tail.iter().sum::<f32>()
-}
-
-/// Best wall time of `reps` runs of `f` (after one warm-up run), in ns per element.
-fn best(reps: usize, elems: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut b = f64::INFINITY;
-    for _ in 0..reps {
-        let t = Instant::now();
-        f();
-        b = b.min(t.elapsed().as_secs_f64());
-    }
-    b * 1e9 / elems as f64
-}
+#[path = "../tests/support/timing.rs"]
+mod timing;
+use timing::{best, read_floor};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

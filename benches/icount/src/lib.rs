@@ -5,27 +5,10 @@
 
 use xent::{Element, Layout, bf16, f16};
 
-/// splitmix64.
-pub struct Rng(pub u64);
-impl Rng {
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    /// Uniform in `[-6, 6)`: logits with a spread like the canonical cases' `3 * normal`,
-    /// without a `ln`/`cos` per element in the setup (which valgrind runs too, uncounted).
-    pub fn logit(&mut self) -> f32 {
-        self.unit() * 12.0 - 6.0
-    }
-}
+/// splitmix64, shared with the tests and examples.
+#[path = "../../../tests/support/rng.rs"]
+mod rng;
+pub use rng::Rng;
 
 /// `(N, C)` logits (starting at element `off` of `x`), class targets and an output buffer.
 pub struct Rows<T> {
@@ -51,7 +34,7 @@ impl<T> Rows<T> {
 fn rows<T: Element>(n: usize, c: usize, off: usize, out_len: usize) -> Rows<T> {
     let mut rng = Rng(0x5EED ^ (n * 31 + c) as u64);
     let x = (0..off + n * c).map(|_| T::from_f32(rng.logit())).collect();
-    let t = (0..n).map(|_| (rng.next_u64() % c as u64) as i64).collect();
+    let t = (0..n).map(|_| (rng.next() % c as u64) as i64).collect();
     Rows { x, off, t, lay: Layout::rows(n, c), out: vec![0.0; out_len] }
 }
 
@@ -88,7 +71,7 @@ pub fn rows_f16_full(n: usize, c: usize) -> Rows<f16> {
 pub fn channel_first(c: usize, inner: usize) -> Rows<f32> {
     let mut rng = Rng(8);
     let x = (0..c * inner).map(|_| rng.unit()).collect();
-    let t = (0..inner).map(|_| (rng.next_u64() % c as u64) as i64).collect();
+    let t = (0..inner).map(|_| (rng.next() % c as u64) as i64).collect();
     Rows { x, off: 0, t, lay: Layout::channel_first(1, c, inner), out: Vec::new() }
 }
 
@@ -129,7 +112,7 @@ fn bin<T: Element>(n: usize, probs: bool, grad: bool) -> Bin<T> {
     let x = (0..n)
         .map(|_| T::from_f32(if probs { rng.unit().clamp(1e-4, 1.0 - 1e-4) } else { rng.logit() }))
         .collect();
-    let y = (0..n).map(|_| T::from_f32((rng.next_u64() % 2) as f32)).collect();
+    let y = (0..n).map(|_| T::from_f32((rng.next() % 2) as f32)).collect();
     Bin { x, y, g: vec![0.0; if grad { n } else { 0 }] }
 }
 
