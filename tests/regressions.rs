@@ -732,6 +732,62 @@ fn ce_infinite_weight_times_flushed_probability() {
     check::run(&case);
 }
 
+/// `ext` target (at bdc5caf): soft-cap 6.14, label smoothing 1 and a `-inf` class weight
+/// (so the gradient's coefficient is `-inf`); logit -54.36 has `y = x / s = -8.86`, where
+/// `tanh` rounds to -1 in f32 and the chain factor `1 - th * th` cancelled to 0: the
+/// gradient was `-inf * 0 = NaN` where the oracle's `1 - tanh^2 = 8e-8` gives `-inf`.
+/// Fixed in `simd/vector.rs` (`tanh_sech2`: `4e / (1 + e)^2`, no cancellation) and the
+/// scalar twin (`sech2`).
+#[test]
+fn fixed_softcap_chain_factor_cancelled() {
+    let case = Case {
+        index: Index::U8,
+        logits: bits(&[
+            -2.75,
+            -2.75,
+            -2.75,
+            -2.75,
+            -2.75,
+            0.0,
+            10.015_625,
+            0.0,
+            123.242_19,
+            123.242_19,
+            46.160_156,
+            -54.359_375,
+            -54.359_375,
+            -54.214_844,
+            -54.214_844,
+        ]),
+        targets: vec![2],
+        weight: Some(vec![
+            0x7f7f_ffff,
+            0x0008_c3ab,
+            0x3f18_0000,
+            0x0001_00ff,
+            0x3e80_0000,
+            0x3e80_0000,
+            0x3e98_0000,
+            0x3e80_0000,
+            0x3ef8_0000,
+            0xff80_0000,
+            0x60ad_78ec,
+            0x60ad_78ec,
+            0x3e80_0000,
+            0x3e80_0000,
+            0x3e80_0000,
+        ]),
+        ignore_index: 255,
+        label_smoothing: 1.0_f32.to_bits(),
+        z_loss: 0x38d1_b717,
+        softcap: Some(0x40c4_6831),
+        reduction: Reduction::Mean,
+        ..Case::new(Family::Ce, Lay::Unbatched(15))
+    }
+    .sized();
+    check::run(&case);
+}
+
 /// `ext` target (at 1ca4d05): a subnormal soft-cap (1.8e-43) and a target logit of 2.2e-43.
 /// The capped target `s tanh(x / s)` is subnormal (1.5e-43, about 7 significant bits), and
 /// the gradient's chain factor `1 - tanh^2` was taken from it as `x' / s`: -0.3140 where

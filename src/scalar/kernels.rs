@@ -12,6 +12,19 @@ use crate::{Element, Layout, Real};
 pub(crate) struct Scalar;
 
 #[inline]
+/// `1 - tanh(y)^2`, as `4e / (1 + e)^2` with `e = exp(-2|y|)` where `tanh` nears `±1`
+/// (no cancellation), as the vector kernels' `tanh_sech2`.
+fn sech2<R: Real>(y: R) -> R {
+    if y.abs() < R::from_f32(0.0625) {
+        let th = y.tanh();
+        R::one() - th * th
+    } else {
+        let e = (R::from_f32(-2.0) * y.abs()).exp();
+        let d = R::one() + e;
+        R::from_f32(4.0) * e / (d * d)
+    }
+}
+
 fn capped<R: Real>(v: R, cap: Option<R>) -> R {
     match cap {
         Some(s) => s * (v / s).tanh(),
@@ -108,8 +121,7 @@ impl<R: Real> Engine<R> for Scalar {
                 let cw = if k.c == R::zero() { R::zero() } else { k.c * weight::<R>(w, c) };
                 let mut g = if c == k.t { k.a * lp.expm1() + (k.a - k.k) - cw } else { k.a * lp.exp() - cw };
                 if let Some(s) = cap {
-                    let th = (raw / s).tanh();
-                    g = g * (R::one() - th * th);
+                    g = g * sech2(raw / s);
                 }
                 match dst {
                     GradDst::Buffer { grad, .. } => grad[i] = g,

@@ -319,15 +319,15 @@ fn first_lanes<W: Vector>(n: usize) -> W {
     W::load_or(&IOTA, 0.0).lt(W::splat(n as f32))
 }
 
-/// `s * tanh(x / s)` and `tanh(x / s)`.
+/// `s * tanh(x / s)` and its derivative `1 - tanh(x / s)^2`.
 #[inline(always)]
 fn cap_v<W: Vector>(x: W, cap: f32) -> (W, W) {
     // Divide where 1 / cap is subnormal (cap above 2^126) or infinite (cap below
     // 1 / f32::MAX), instead of losing its precision or multiplying by infinity.
     let inv = 1.0 / cap;
     let y = if inv.is_normal() { x * W::splat(inv) } else { x / W::splat(cap) };
-    let th = y.tanh_e();
-    (th * W::splat(cap), th)
+    let (th, sech2) = y.tanh_sech2();
+    (th * W::splat(cap), sech2)
 }
 
 /// One value through [`cap_v`], so that a target logit is capped bit for bit as its row's
@@ -992,17 +992,18 @@ fn map_row<W: Vector, T: Element>(
 
 /// The gradient of one position at its target slot (see [`Coef`]).
 #[inline]
-/// `raw` is the target's logit before capping: `tanh(x / s)` comes from it as in the
-/// vector pass (not as `x' / s`, which loses the digits a subnormal `x'` lacks).
+/// `raw` is the target's logit before capping: the chain factor `1 - tanh(x / s)^2` comes
+/// from it as in the vector pass (not from `x' / s`, which loses the digits a subnormal `x'`
+/// lacks, nor as `1 - th * th`, which cancels to 0 where `th` rounds to 1).
 fn target_slot(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
     let lp = (k.xt - k.max) - k.lse_rel;
     let cw = if k.c == 0.0 { 0.0 } else { k.c * w.map_or(1.0, |w| w[k.t]) };
     let g = k.a * libm::expm1f(lp) + (k.a - k.k) - cw;
     match cap {
         Some(s) => {
-            let mut th = [0.0f32; 16];
-            cap_v(V::splat(raw), s).1.to_lanes(&mut th);
-            g * (1.0 - th[0] * th[0])
+            let mut d = [0.0f32; 16];
+            cap_v(V::splat(raw), s).1.to_lanes(&mut d);
+            g * d[0]
         }
         None => g,
     }
@@ -1014,8 +1015,8 @@ fn grad_v<W: Vector>(x: W, m: W, lse: W, a: W, cw: W, cap: Option<f32>) -> W {
     match cap {
         None => a * ((x - m) - lse).exp_le0() - cw,
         Some(s) => {
-            let (xc, th) = cap_v(x, s);
-            (a * ((xc - m) - lse).exp_le0() - cw) * (W::splat(1.0) - th * th)
+            let (xc, d) = cap_v(x, s);
+            (a * ((xc - m) - lse).exp_le0() - cw) * d
         }
     }
 }

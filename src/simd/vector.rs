@@ -15,7 +15,8 @@
 //! - [`Vector::ln_fast`] (Cephes' `logf` polynomial, the one `wide`'s `ln` uses, without
 //!   special-case branches): at most 2 ULP on normal numbers; `ln 0 = -inf`.
 //! - [`Vector::log1p_unit`]: at most 2 ULP on `[0, 1]` (a polynomial, no log, no division).
-//! - [`Vector::tanh_e`] (soft-capping): relative error at most 4 eps.
+//! - [`Vector::tanh_e`] (soft-capping): relative error at most 4 eps; its companion
+//!   [`Vector::tanh_sech2`] also gives `1 - tanh^2` without cancellation.
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
 use wide::{f32x8, f32x16};
@@ -189,17 +190,28 @@ pub(crate) trait Vector:
     /// the cap, which may be huge). NaN in, NaN out.
     #[inline(always)]
     fn tanh_e(self) -> Self {
+        self.tanh_sech2().0
+    }
+
+    /// [`tanh_e`](Vector::tanh_e) and `1 - tanh(y)^2` (the soft-cap's derivative), the latter
+    /// as `4e / (1 + e)^2` for `|y| >= 1/16`: no cancellation where `tanh` rounds to `±1`
+    /// (from `|y|` about 8.7 on), so it stays positive until `e` flushes (`|y| > 43.6`).
+    #[inline(always)]
+    fn tanh_sech2(self) -> (Self, Self) {
         let one = Self::splat(1.0);
         let a = self.abs();
         let e = (Self::splat(-2.0) * a).exp_le0();
-        let big = (one - e) / (one + e);
+        let d = one + e;
+        let big = (one - e) / d;
+        let sech2 = (Self::splat(4.0) * e) / (d * d);
         let y2 = self * self;
         let mut p = Self::splat(-17.0 / 315.0);
         p = p.mul_add(y2, Self::splat(2.0 / 15.0));
         p = p.mul_add(y2, Self::splat(-1.0 / 3.0));
         let small = self * p.mul_add(y2, one);
         let t = Self::select(self.lt(Self::splat(0.0)), -big, big);
-        Self::select(a.lt(Self::splat(0.0625)), small, t)
+        let is_small = a.lt(Self::splat(0.0625));
+        (Self::select(is_small, small, t), Self::select(is_small, one - small * small, sech2))
     }
 }
 

@@ -1699,8 +1699,10 @@ fn ce<T: Bits, I: Idx>(ctx: &Ctx<'_>) {
             let b = 16.0 * (u + EPS) * big + fin(g64[j]).abs() * dw + fin(a).abs() * 1.3e-38;
             let b_ = b;
             // `a * p` with an infinite `a` (an infinite weight) and a flushed `p` is NaN,
-            // where the oracle's tiny `p` gives the infinity.
-            let flushed = !(a.abs() < f64::from(f32::MAX) / 4.0) && pj < 1.3e-38;
+            // where the oracle's tiny `p` gives the infinity; likewise the soft-cap's chain
+            // factor `4 exp(-2|y|) / (1 + ..)^2`, whose exp flushes for `|y| > 43.6`.
+            let chain_flushed = capf.is_some_and(|s| (-2.0 * (xr[kk] / s).abs()).exp() < 1.3e-38);
+            let flushed = !(a.abs() < f64::from(f32::MAX) / 4.0) && (pj < 1.3e-38 || chain_flushed);
 
             let _ = ctx.value(|| format!("ce grad[{j}] (position {p})"), g[j], g64[j], g32[j], b, flushed);
             if two_pass {
