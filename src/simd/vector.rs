@@ -15,8 +15,8 @@
 //! - [`Vector::ln_fast`] (Cephes' `logf` polynomial, the one `wide`'s `ln` uses, without
 //!   special-case branches): at most 2 ULP on normal numbers; `ln 0 = -inf`.
 //! - [`Vector::log1p_unit`]: at most 2 ULP on `[0, 1]` (a polynomial, no log, no division).
-//! - [`Vector::tanh_e`] (soft-capping): relative error at most 4 eps; its companion
-//!   [`Vector::tanh_sech2`] also gives `1 - tanh^2` without cancellation.
+//! - [`Vector::tanh_sech2`] (soft-capping): `tanh` and `1 - tanh^2`, each within a relative
+//!   error of 4 eps (`1 - tanh^2` without cancellation, down to its flush at `|y| > 43.6`).
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
 use wide::{f32x8, f32x16};
@@ -184,18 +184,13 @@ pub(crate) trait Vector:
         scaled.ln_fast() - off
     }
 
-    /// `tanh(y)`: `(1 - e) / (1 + e)` with `e = exp(-2|y|)` for `|y| >= 1/16`, and the odd
-    /// Taylor polynomial `y (1 - y^2/3 + 2y^4/15 - 17y^6/315)` below, so that the relative
-    /// error stays within a few eps down to the smallest `y` (soft-capping multiplies it by
-    /// the cap, which may be huge). NaN in, NaN out.
-    #[inline(always)]
-    fn tanh_e(self) -> Self {
-        self.tanh_sech2().0
-    }
-
-    /// [`tanh_e`](Vector::tanh_e) and `1 - tanh(y)^2` (the soft-cap's derivative), the latter
-    /// as `4e / (1 + e)^2` for `|y| >= 1/16`: no cancellation where `tanh` rounds to `±1`
-    /// (from `|y|` about 8.7 on), so it stays positive until `e` flushes (`|y| > 43.6`).
+    /// `tanh(y)` and `1 - tanh(y)^2` (the soft-cap and its derivative). `tanh` is
+    /// `(1 - e) / (1 + e)` with `e = exp(-2|y|)` for `|y| >= 1/16`, and the odd Taylor
+    /// polynomial `y (1 - y^2/3 + 2y^4/15 - 17y^6/315)` below, so that its relative error
+    /// stays within a few eps down to the smallest `y` (soft-capping multiplies it by the
+    /// cap, which may be huge). `1 - tanh^2` is `4e / (1 + e)^2` for `|y| >= 1/16`: no
+    /// cancellation where `tanh` rounds to `±1` (from `|y|` about 8.7 on), so it stays
+    /// positive until `e` flushes (`|y| > 43.6`). NaN in, NaN out.
     #[inline(always)]
     fn tanh_sech2(self) -> (Self, Self) {
         let one = Self::splat(1.0);
@@ -430,16 +425,22 @@ mod tests {
     #[test]
     fn tanh_within_bound() {
         // Relative error (soft-capping multiplies tanh by the cap, which may be f32::MAX).
-        let mut buf = [0.0f32; 16];
-        let mut worst = 0.0f64;
-        let xs = sweep(-20.0, 20.0, 100_000).chain(sweep(-0.07, 0.07, 10_000)).chain([1e-38, -1e-30, 3e-39]);
+        let (mut buf, mut buf2) = ([0.0f32; 16], [0.0f32; 16]);
+        let (mut worst, mut worst2) = (0.0f64, 0.0f64);
+        let xs = sweep(-40.0, 40.0, 100_000).chain(sweep(-0.07, 0.07, 10_000)).chain([1e-38, -1e-30, 3e-39]);
         for x in xs {
-            V::splat(x).tanh_e().store(&mut buf);
+            let (t, d) = V::splat(x).tanh_sech2();
+            t.store(&mut buf);
+            d.store(&mut buf2);
             let want = libm::tanh(f64::from(x));
             if want != 0.0 {
                 worst = worst.max((f64::from(buf[0]) - want).abs() / want.abs());
             }
+            let c = libm::cosh(f64::from(x));
+            let want2 = 1.0 / (c * c);
+            worst2 = worst2.max((f64::from(buf2[0]) - want2).abs() / want2);
         }
-        assert!(worst <= 4.0 * f64::from(f32::EPSILON), "tanh_e: relative {worst}");
+        assert!(worst <= 4.0 * f64::from(f32::EPSILON), "tanh: relative {worst}");
+        assert!(worst2 <= 4.0 * f64::from(f32::EPSILON), "1 - tanh^2: relative {worst2}");
     }
 }
