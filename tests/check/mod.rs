@@ -1618,7 +1618,12 @@ fn ce<T: Bits, I: Idx>(ctx: &Ctx<'_>) {
         }
     };
     // A weighted mean whose f32 denominator is known to no digit has no bound at all.
-    let hopeless = mean && dw >= 0.25;
+    // Nor has one whose denominator is exactly 0 (every counted target's weight is 0): it
+    // is `numerator / 0`, whose sign (or NaN, for 0) is unknown where the numerator's
+    // bound reaches its size.
+    let ce_num: f64 = info.iter().map(|i| o64[i.p] - z * i.lse * i.lse).sum();
+    let zero_den = mean && weighted && w_den == 0.0 && sum_bound + 8.0 * EPS * sum_abs >= ce_num.abs();
+    let hopeless = (mean && dw >= 0.25) || zero_den;
     if !hopeless {
         let _ = ctx.value(
             || "cross_entropy".into(),
