@@ -104,6 +104,16 @@ impl<'a> Bcast<'a> {
     }
 }
 
+/// What `ln(u)` lacks of `log1p(-p)` where `u = 1 - p` was rounded: `(-p - (u - 1)) / u`,
+/// with `1 / u` as `2 - u` (`u` is in `[1/2, 1]` where the numerator is not 0; the relative
+/// error `(1 - u)^2 / u` of a term below `eps / 2` is far below an ulp of the result). So
+/// `ln(1 - p)` keeps PyTorch's `log1p` accuracy for tiny `p` without a division.
+#[inline(always)]
+fn log1m_fix<W: Vector>(p: W, u: W) -> W {
+    let (one, two) = (W::splat(1.0), W::splat(2.0));
+    (-p - (u - one)) * (two - u)
+}
+
 /// One vector of an element-wise loss: the (unweighted) losses and, when `GRAD`, their
 /// derivatives with respect to the input. `pwv` is the pos_weight (1 without).
 #[inline(always)]
@@ -120,15 +130,16 @@ fn binary_vec<W: Vector, const GRAD: bool>(
             // Every target 0 or 1: `y ln p + (1 - y) ln(1 - p)` is the clamped log of one of
             // them (the other term is exactly 0 times a clamped, finite log): one log.
             let is1 = yv.eq(one);
-            let l = -W::max_nan_b(W::splat(-100.0), W::select(is1, xv, one - xv).ln_full());
+            let u = one - xv;
+            let lg = W::select(is1, xv, u).ln_full() + W::select(is1, zero, log1m_fix(xv, u));
+            let l = -W::max_nan_b(W::splat(-100.0), lg);
             let d = if GRAD { (xv - yv) / W::max_nan_b(W::splat(1e-12), (one - xv) * xv) } else { zero };
             (l, d)
         }
         Binary::Bce => {
             let floor = W::splat(-100.0);
-            // `ln(1 - x)` of the rounded `1 - x` (exact for x >= 1/2, else off by at most
-            // eps absolute, within the documented bound): no log1p division.
-            let log1m = W::max_nan_b(floor, (one - xv).ln_fast());
+            let u = one - xv;
+            let log1m = W::max_nan_b(floor, u.ln_fast() + log1m_fix(xv, u));
             let logp = W::max_nan_b(floor, xv.ln_full());
             let l = (yv - one) * log1m - yv * logp;
             let d = if GRAD { (xv - yv) / W::max_nan_b(W::splat(1e-12), (one - xv) * xv) } else { zero };

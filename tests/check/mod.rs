@@ -1970,7 +1970,18 @@ fn probs<T: Bits>(ctx: &Ctx<'_>) {
         // (Channel-first layouts use the scalar kernel: one running sum of C terms.)
         let k = if inner > 1 { c as f64 + 3.0 } else { c as f64 / 8.0 + 3.0 };
         let rec: f64 = (0..c).map(|j| fin(wt[j]).abs() * fin((xr[j] - mx).abs() + (lse - mx).abs())).sum();
-        let b = (1.5 * c as f64 * u * amax).max(k * EPS / 2.0 * rec) + 8.0 * EPS * terms + tiny;
+        // The smoothed targets `t' = (1 - eps) t + eps / C` are rounded in f32 (two roundings,
+        // relative to the parts, which cancel for negative t): `1.5 eps Σ |w| (|(1 - eps) t|
+        // + eps / C) |lp|`.
+        let mix: f64 = (0..c)
+            .map(|k| {
+                let part = (f64::from(tp32[base + k * inner]) * (1.0 - ls)).abs() + ls / c as f64;
+                fin(w_of(k).abs() * part * (xr[k] - lse).abs())
+            })
+            .sum::<f64>()
+            * 1.5
+            * EPS;
+        let b = (1.5 * c as f64 * u * amax).max(k * EPS / 2.0 * rec) + 8.0 * EPS * terms + tiny + mix;
         // An infinite `Σ w t'` times `lse_rel`, which is 0 in f32 when the row's other
         // exponentials round away against 1 but positive in f64: NaN against an infinity.
         let wt_raw: f64 = wt.iter().map(|v| v.abs()).sum();
@@ -2327,13 +2338,19 @@ fn bce_logits<T: Bits>(ctx: &Ctx<'_>) {
         let b = 32.0 * EPS * 1f64.max(fin(big))
             + fin(w * scale_r * lw).abs() * 1.3e-38
             + fin(w * scale_r * lw_err * sig).abs() * 2.0;
+        // An infinite weight times an unweighted gradient whose size is within its own
+        // rounding error (here `lw sigmoid(x) - pw y` with `lw` rounded in f32): its sign,
+        // or whether it is 0 (NaN), is not known.
+        let gu = lw * sig - pw * yi;
+        let gu_err = lw_err * sig + 32.0 * EPS * (lw.abs() + (pw * yi).abs()) + lw.abs() * 1.3e-38;
+        let unknown = w.is_infinite() && !(gu.abs() > gu_err);
         let _ = ctx.value(
             || format!("bce_logits grad[{i}] x={xi:e} y={yi:e} w={w:e} pw={pw:e}"),
             g[i],
             g64[i],
             g32[i],
             b,
-            flushed,
+            flushed || unknown,
         );
     }
     let red = reduced(case.reduction, elementwise_reduction(sum_bound, sum_abs, 0.0), n as f64)
