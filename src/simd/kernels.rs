@@ -105,13 +105,13 @@ impl<'a> Bcast<'a> {
 }
 
 /// What `ln(u)` lacks of `log1p(-p)` where `u = 1 - p` was rounded: `(-p - (u - 1)) / u`,
-/// with `1 / u` as `2 - u` (`u` is in `[1/2, 1]` where the numerator is not 0; the relative
-/// error `(1 - u)^2 / u` of a term below `eps / 2` is far below an ulp of the result). So
-/// `ln(1 - p)` keeps PyTorch's `log1p` accuracy for tiny `p` without a division.
+/// taken as `-p - (u - 1)`: the numerator is 0 unless `u` is in `(1/2, 1]`, where it is
+/// below `2^-25`, so dropping `1 / u` errs by `2^-25 (1 - u) / u` at most, under `eps / 2`
+/// relative to `|ln u| >= 1 - u` (and nothing as `u -> 1`). So `ln(1 - p)` keeps PyTorch's
+/// `log1p` accuracy for tiny `p` without a division.
 #[inline(always)]
 fn log1m_fix<W: Vector>(p: W, u: W) -> W {
-    let (one, two) = (W::splat(1.0), W::splat(2.0));
-    (-p - (u - one)) * (two - u)
+    -p - (u - W::splat(1.0))
 }
 
 /// One vector of an element-wise loss: the (unweighted) losses and, when `GRAD`, their
