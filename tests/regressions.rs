@@ -492,6 +492,37 @@ fn ce_infinite_weight_times_flushed_probability() {
     check::run(&case);
 }
 
+/// `half` target (at b6c85eb): label smoothing 1e-45 (the smallest subnormal) with class
+/// weights up to 2.3e35 and a target weight of -2.3e-15. The gradient's smoothing
+/// coefficient was `s_ce * (eps / C)`, and `eps / C` underflows to 0 in f32, dropping
+/// `c W p - c w_j` (-3283 in the oracle) from the gradient. Fixed in `loss/class.rs`:
+/// `s_ce * eps / C` (a coefficient that still underflows then moves the gradient by less
+/// than `4.8e-7`).
+#[test]
+fn fixed_subnormal_smoothing_gradient_coefficient() {
+    let case = Case {
+        dtype: Dtype::F16,
+        index: Index::I32,
+        logits: vec![0xde42, 0, 0, 0, 0, 0, 0],
+        targets: vec![3],
+        weight: Some(vec![
+            0x5b00_001c,
+            0xd005_0000,
+            0xde42_aeac,
+            0xa728_00f5,
+            0x7a30_bf5b,
+            0x553e_7ee4,
+            0xeb3d_fd55,
+        ]),
+        ignore_index: 255,
+        label_smoothing: 1,
+        reduction: Reduction::Mean,
+        ..Case::new(Family::Ce, Lay::Unbatched(7))
+    }
+    .sized();
+    check::run(&case);
+}
+
 /// `bce` target (at 097e37b, the one-log path): `p = 1e-45`, `y = 0` and a weight of `-inf`.
 /// `ln(1 - p)` of the rounded `1 - p = 1` is 0, and `-inf * 0` is NaN where PyTorch's
 /// `log1p(-p) = -1e-45` gives `-inf` (and the f64 oracle). Fixed in `simd/kernels.rs`

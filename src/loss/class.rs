@@ -286,7 +286,8 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
                     // carry a large relative error into a normal-sized product.
                     loss = one_m * loss + eps * smooth / c_r;
                     kk = s_ce * (one_m * wy);
-                    c = s_ce * (eps / c_r);
+                    // `s_ce eps / C`: `eps / C` alone underflows for a subnormal `eps`.
+                    c = s_ce * eps / c_r;
                     a = kk + c * w_all;
                 }
                 (loss, a, c, kk)
