@@ -492,6 +492,38 @@ fn ce_infinite_weight_times_flushed_probability() {
     check::run(&case);
 }
 
+/// OPEN (found by the `half` target at 2a1a8cf, not fixed this session): a soft-capped row
+/// of 4020 logits, one `+inf` (capped to 12) and the rest near 0. The capped row kernel's
+/// online sums add about 250 terms of `exp(-12) = 6e-6` to a lane's running sum of 1; their
+/// roundings share a sign, and `cross_entropy_with_lse` returns an LSE 1.3e-5 off (the
+/// scalar f32 twin, one running sum, 2e-4) against the documented `u`-based bound of 5.4e-6.
+/// The likely fix: feed capped rows through the blocked kernel (capped values into a stack
+/// block, as f16 rows are converted), whose per-lane sums are short. Ignored so that CI
+/// runs; `cargo test --test regressions -- --ignored open_` shows it failing.
+#[test]
+#[ignore = "open: long soft-capped rows exceed the documented LSE bound (see the comment)"]
+fn open_long_capped_row_lse_bound() {
+    let c = 4020;
+    let mut x = vec![0u32; c];
+    x[0] = 0xb900;
+    x[5] = 0x2dc0;
+    x[6] = 0x7c00;
+    let case = Case {
+        dtype: Dtype::F16,
+        index: Index::U8,
+        logits: x,
+        targets: vec![0],
+        weight: Some(vec![0x3e80_0000; c]),
+        ignore_index: 255,
+        z_loss: 0x38d1_b717,
+        softcap: Some(0x4140_0000),
+        reduction: Reduction::Mean,
+        ..Case::new(Family::Ce, Lay::Unbatched(c))
+    }
+    .sized();
+    check::run(&case);
+}
+
 /// `half` target (at b6c85eb): label smoothing 1e-45 (the smallest subnormal) with class
 /// weights up to 2.3e35 and a target weight of -2.3e-15. The gradient's smoothing
 /// coefficient was `s_ce * (eps / C)`, and `eps / C` underflows to 0 in f32, dropping
