@@ -79,7 +79,8 @@
 //! Inputs are loaded exactly (every f16 and bf16 value is an f32), computed and accumulated
 //! in f32, and returned as f32. Long reductions over positions use compensated sums; the
 //! per-row sums use several vector accumulators. Against the scalar path run in f64 (the
-//! oracle), with `eps = 2^-23`, `M` the largest finite `|x|` of a row and `C` its length,
+//! oracle), with `eps = 2^-23`, `M` the largest finite `|x|` of a row (of its capped logits
+//! when soft-capped, where an infinite logit caps to a finite `±s`) and `C` its length,
 //! `u = 4 eps (M + ln C + 1)`, the SIMD path is held by `tests/equivalence.rs` to:
 //!
 //! | operation | bound on the absolute error |
@@ -98,7 +99,10 @@
 //! | sigmoid focal | `16 eps (1 + |x| + |loss|)` |
 //!
 //! The kernels behind them: `exp` at most 2 ULP on `[-87.3, 0]`, `ln` 2 ULP, `ln(1 + e)`
-//! on `[0, 1]` 2 ULP (unit tests sweep them against f64). Both paths agree with PyTorch's float64
+//! on `[0, 1]` 2 ULP (unit tests sweep them against f64). A row's sum restarts its vector
+//! accumulators every block of 1024 values (256 for f16, bf16 and soft-capped rows), so no
+//! lane adds more than 128 terms in a row: the bound holds at any `C` even where the
+//! roundings all share a sign (a long run of equal small terms after one large). Both paths agree with PyTorch's float64
 //! golden cases within `1e-6 + 2e-5 |expected|` (`tests/fixtures.rs`). Label smoothing's
 //! sum `Σ w (x - max)` is gathered in the same pass as the log-sum-exp (from the exp's own
 //! argument); like the scalar path's, it overflows f32 (giving an infinite loss) only when

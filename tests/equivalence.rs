@@ -522,3 +522,39 @@ fn long_rows_f32() {
 fn long_rows_f16() {
     long_rows::<f16>(32);
 }
+
+/// Rows built so that every rounding of a long accumulation shares its sign, at sizes past
+/// any real vocabulary: one large logit and a million equal small terms (each lane's and
+/// each block's sum rounds the same way every time), and a row whose maximum creeps up
+/// block after block (thousands of rescales by the same factor), plain and soft-capped.
+/// Held to the documented bound `u` itself. Before the two-sum of block sums and the f64
+/// rescale, these were off by up to 3.6 u.
+#[test]
+#[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
+fn adversarial_long_rows() {
+    let n = 1 << 20;
+    let unit = |x: &[f32]| 4.0 * EPS * (row_scale(x) + (x.len() as f64).ln() + 1.0);
+    let mut rows: Vec<(String, Vec<f32>)> = Vec::new();
+    for a in [5.0f32, 12.0, 15.9] {
+        let mut x = vec![0.0f32; n];
+        x[n / 3] = a;
+        rows.push((format!("equal run a={a} n={n}"), x));
+    }
+    rows.push((format!("ramp n={n}"), (0..n).map(|i| i as f32 * 1e-6).collect()));
+    for (name, x) in &rows {
+        let lse = f64::from(xent::log_sum_exp(x));
+        let lse64: f64 = xent::scalar::log_sum_exp(x);
+        check(&format!("lse {name}"), lse, lse64, unit(x));
+        // Soft-capped (the capped kernel's blocks are 256 values): the LSE of the capped
+        // row, whose capped logits each carry 4 eps relative more (docs).
+        let cap = 64.0f32;
+        let o = CrossEntropyOptions::new().with_softcap(Some(cap));
+        let lay = Layout::rows(1, x.len());
+        let (mut l, mut l64) = ([0f32], [0f64]);
+        xent::cross_entropy_with_lse(x, lay, &[0i64], &o, &mut l).unwrap();
+        xent::scalar::cross_entropy_with_lse(x, lay, &[0i64], &o, &mut l64).unwrap();
+        let capped: Vec<f32> = x.iter().map(|&v| cap * (v / cap).tanh()).collect();
+        let m = row_scale(&capped);
+        check(&format!("capped lse {name}"), f64::from(l[0]), l64[0], unit(&capped) + 4.0 * EPS * m);
+    }
+}

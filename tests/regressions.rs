@@ -492,17 +492,16 @@ fn ce_infinite_weight_times_flushed_probability() {
     check::run(&case);
 }
 
-/// OPEN (found by the `half` target at 2a1a8cf, not fixed this session): a soft-capped row
-/// of 4020 logits, one `+inf` (capped to 12) and the rest near 0. The capped row kernel's
-/// online sums add about 250 terms of `exp(-12) = 6e-6` to a lane's running sum of 1; their
-/// roundings share a sign, and `cross_entropy_with_lse` returns an LSE 1.3e-5 off (the
-/// scalar f32 twin, one running sum, 2e-4) against the documented `u`-based bound of 5.4e-6.
-/// The likely fix: feed capped rows through the blocked kernel (capped values into a stack
-/// block, as f16 rows are converted), whose per-lane sums are short. Ignored so that CI
-/// runs; `cargo test --test regressions -- --ignored open_` shows it failing.
+/// `half` target (at 2a1a8cf): a soft-capped row of 4020 logits, one `+inf` (capped to 12)
+/// and the rest near 0. Capped rows ran an online kernel whose per-lane sums ran the whole
+/// row: about 500 terms of `exp(-12) = 6e-6` (SSE2) added to a lane's running sum of 1, all
+/// rounding the same way, put `cross_entropy_with_lse`'s LSE 1.3e-5 off against a bound of
+/// 5.4e-6. Fixed in `simd/kernels.rs`: capped rows go through the blocked kernel
+/// (`row_stats_blocked`, capped a stack block at a time), whose lanes restart every block.
+/// The check's `M` for this row also was that of the raw finite logits (0.625), not of the
+/// capped ones (12, the capped `+inf`), as the docs define it; this test passes with either.
 #[test]
-#[ignore = "open: long soft-capped rows exceed the documented LSE bound (see the comment)"]
-fn open_long_capped_row_lse_bound() {
+fn fixed_long_capped_row_lse_bound() {
     let c = 4020;
     let mut x = vec![0u32; c];
     x[0] = 0xb900;
@@ -1205,4 +1204,37 @@ fn ce_huge_weight_single_class_sum() {
         grad_len: 1,
     };
     check::run(&case);
+}
+
+/// Long runs of equal small terms after one large logit, the shape where every rounding of
+/// a lane's running sum shares a sign: `[a, 0, 0, ...]` with `exp(-a)` a few ulps of 1 or
+/// about `1 / C`, plain and soft-capped (the `+inf` variant caps to `s`), f32 and f16, rows
+/// up to 3 blocks long, through the whole check (every class-index entry point).
+#[test]
+#[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
+fn long_runs_of_equal_terms_within_lse_bound() {
+    let sizes: &[usize] = &[200, 1023, 1025, 4020];
+    for &c in sizes {
+        for a in [5.0f32, (c as f32).ln(), 12.0, 15.9] {
+            for (big, cap) in [(a, None), (f32::INFINITY, Some(a)), (a, Some(4.0 * a))] {
+                for dtype in [Dtype::F32, Dtype::F16] {
+                    let enc = |v: f32| match dtype {
+                        Dtype::F16 => u32::from(half::f16::from_f32(v).to_bits()),
+                        _ => v.to_bits(),
+                    };
+                    let mut x = vec![enc(0.0); c];
+                    x[c / 3] = enc(big);
+                    let case = Case {
+                        dtype,
+                        logits: x,
+                        targets: vec![0],
+                        softcap: cap.map(f32::to_bits),
+                        ..Case::new(Family::Ce, Lay::Unbatched(c))
+                    }
+                    .sized();
+                    check::run(&case);
+                }
+            }
+        }
+    }
 }

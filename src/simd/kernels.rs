@@ -380,27 +380,6 @@ impl<W: Vector> Lse<W> {
         self.s = W::select(up, self.s.mul_add(e, W::splat(1.0)), self.s + e);
         self.m = W::select(up, x, self.m);
     }
-
-    #[inline(always)]
-    fn merge(self, o: Self) -> Self {
-        let m = W::select(o.m.gt(self.m), o.m, self.m);
-        let s = self.s * (self.m - m).exp_le0() + o.s * (o.m - m).exp_le0();
-        Self { m, s }
-    }
-
-    /// The row's `(max, sum)` over all lanes.
-    #[inline(always)]
-    fn finish(self) -> (f32, f32) {
-        let mut lanes = [0.0f32; 16];
-        self.m.to_lanes(&mut lanes);
-        let mut m = -f32::MAX;
-        for &v in &lanes[..W::LANES] {
-            if v > m {
-                m = v;
-            }
-        }
-        (m, (self.s * (self.m - W::splat(m)).exp_le0()).reduce_add())
-    }
 }
 
 /// PyTorch's special rows: `(max, sum)` of a non-empty row whose sum is 0 (every logit
@@ -428,13 +407,33 @@ fn exp_sum<W: Vector>(t: W) -> W {
     W::max_nan_b(W::splat(-87.3), t).exp_core()
 }
 
+/// `(s + comp) * scale`, `scale = exp(m_old - m_new)`, multiplied in f64 and split back
+/// into `s + comp`: at most once per block, with neither the scale's nor the product's
+/// rounding, which a row whose maximum creeps up block after block (thousands of rescales
+/// by the same factor) would otherwise pile up with one sign.
+#[cold]
+#[inline(never)]
+fn rescale<W: Vector>(s: W, comp: W, scale: f64) -> (W, W) {
+    let (mut a, mut c) = ([0.0f32; 16], [0.0f32; 16]);
+    s.to_lanes(&mut a);
+    comp.to_lanes(&mut c);
+    for (a, c) in a.iter_mut().zip(c.iter_mut()).take(W::LANES) {
+        let v = (f64::from(*a) + f64::from(*c)) * scale;
+        *a = v as f32;
+        *c = (v - f64::from(*a)) as f32;
+    }
+    (W::load_or(&a, 0.0), W::load_or(&c, 0.0))
+}
+
 /// The state of the blocked log-sum-exp of one row (see [`row_stats_blocked`]).
 struct BlockLse<W> {
     /// Running maximum.
     m: f32,
-    /// `Σ exp(x - m)`, two accumulators.
-    s0: W,
-    s1: W,
+    /// `Σ exp(x - m)` over the blocks seen, per lane, and the rounding errors of adding
+    /// each block to it (a two-sum): a row of many blocks whose block sums all round the
+    /// same way stays within the bound at any length.
+    s: W,
+    comp: W,
     /// `Σ w (x - m)` over the values seen, relative to the running maximum `m`.
     sx: f32,
     /// `Σ w` over the values in `sx`.
@@ -481,9 +480,8 @@ impl<W: Vector> BlockLse<W> {
         }
         if bm > self.m {
             if self.m != f32::NEG_INFINITY {
-                let scale = W::splat(libm::expf(self.m - bm));
-                self.s0 = self.s0 * scale;
-                self.s1 = self.s1 * scale;
+                (self.s, self.comp) =
+                    rescale(self.s, self.comp, libm::exp(f64::from(self.m) - f64::from(bm)));
             }
             if SX && self.wseen != 0.0 {
                 // Re-centre Σ w (x - m) on the new maximum.
@@ -566,8 +564,12 @@ impl<W: Vector> BlockLse<W> {
                 }
             }
         }
-        self.s0 = self.s0 + a0;
-        self.s1 = self.s1 + a1;
+        // Two-sum of the block's sum into the row's (Knuth): `comp` gathers the exact error.
+        let b = a0 + a1;
+        let t = self.s + b;
+        let bp = t - self.s;
+        self.comp = self.comp + ((self.s - (t - bp)) + (b - bp));
+        self.s = t;
         if SX {
             self.sx += bx.reduce_add();
             self.wseen += if w.is_some() { ws.reduce_add() } else { sub.len() as f32 };
@@ -582,35 +584,67 @@ impl<W: Vector> BlockLse<W> {
 /// argument, re-centred when the maximum grows) and the count of logits above the target's
 /// in the same sweep. Cheaper per element than the online update (no compare,
 /// select or second product per element) and the same single pass over memory.
+///
+/// Each block starts its own accumulators, so no lane adds more than `SUB / (2 LANES)`
+/// terms in a row: the roundings of a long run of equal small terms into one large one
+/// (which all share a sign) stay within the documented bound at any `C`.
+///
+/// With `CAP`, every value is soft-capped (`cap tanh(x / cap)`, [`cap_v`]) first, a block
+/// of [`BUF`] values at a time into one stack buffer (the row's only scratch: 1 KiB).
 #[inline(always)]
-fn row_stats_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool>(
+fn row_stats_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP: bool>(
     row: &[T],
     t: usize,
+    cap: f32,
     w: Option<&[f32]>,
 ) -> Stats<f32> {
     let n = row.len();
-    let xt = if t < n { row[t].to_f32() } else { 0.0 };
+    let xt = if t < n { cap_s::<W>(row[t].to_f32(), CAP.then_some(cap)) } else { 0.0 };
     let zero = W::splat(0.0);
     let mut st = BlockLse {
         m: f32::NEG_INFINITY,
-        s0: zero,
-        s1: zero,
+        s: zero,
+        comp: zero,
         sx: 0.0,
         wseen: 0.0,
         cnt: zero,
         nan: false,
         xtv: W::splat(xt),
     };
-    for_blocks(row, |off, blk| {
-        for (k, sub) in blk.chunks(SUB).enumerate() {
-            st.feed::<SX, RANK>(sub, off + k * SUB, w);
+    if CAP {
+        let mut buf = [0.0f32; BUF];
+        let mut off = 0;
+        for ch in row.chunks(BUF) {
+            let b = &mut buf[..ch.len()];
+            T::load_block(ch, b);
+            cap_in_place::<W>(b, cap);
+            st.feed::<SX, RANK>(b, off, w);
+            off += ch.len();
         }
-    });
-    let s = if st.nan { f32::NAN } else { (st.s0 + st.s1).reduce_add() };
+    } else {
+        for_blocks(row, |off, blk| {
+            for (k, sub) in blk.chunks(SUB).enumerate() {
+                st.feed::<SX, RANK>(sub, off + k * SUB, w);
+            }
+        });
+    }
+    let s = if st.nan { f32::NAN } else { (st.s + st.comp).reduce_add() };
     let (max, sum) = fix_special(n, st.m, s);
     let sx = if SX { st.sx } else { 0.0 };
     let above = if RANK && t < n { st.cnt.reduce_add() as usize } else { 0 };
     Stats { max, lse_rel: libm::logf(sum), xt, sx, above }
+}
+
+/// Soft-caps `b` in place: `cap tanh(x / cap)` ([`cap_v`]) for every value.
+#[inline(always)]
+fn cap_in_place<W: Vector>(b: &mut [f32], cap: f32) {
+    let (vecs, tail) = W::split_mut(b);
+    for a in vecs {
+        *a = cap_v(W::from_arr(a), cap).0.to_arr();
+    }
+    if !tail.is_empty() {
+        cap_v(W::load_or(tail, 0.0), cap).0.store(tail);
+    }
 }
 
 /// The largest lane, by a halving tree of `>` (a NaN lane loses every comparison, so it is
@@ -628,98 +662,6 @@ fn hmax<W: Vector>(v: W) -> f32 {
         }
     }
     a[0]
-}
-
-/// One pass over a contiguous row: max, sum, and optionally `Σ w x'` and the count of
-/// logits above the target's.
-#[inline(always)]
-fn row_stats<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP: bool>(
-    row: &[T],
-    t: usize,
-    cap: f32,
-    w: Option<&[f32]>,
-) -> Stats<f32> {
-    let n = row.len();
-    let xt = if t < n { cap_s::<W>(row[t].to_f32(), if CAP { Some(cap) } else { None }) } else { 0.0 };
-    let xtv = W::splat(xt);
-    // Σ w (x - r) with r the target logit keeps the sum's terms as small as the row's spread.
-    let r = if xt.is_finite() { xt } else { 0.0 };
-    let rv = W::splat(r);
-    let one = W::splat(1.0);
-    let zero = W::splat(0.0);
-    let (mut a0, mut a1) = (Lse::<W>::new(), Lse::<W>::new());
-    let (mut sx0, mut sx1, mut cnt0, mut cnt1) = (zero, zero, zero, zero);
-    let prep = |x: W| if CAP { cap_v(x, cap).0 } else { x };
-    let wv = |i: usize| match w {
-        Some(w) => W::load_or(&w[i..], 0.0),
-        None => one,
-    };
-    for_blocks(row, |off, blk| {
-        let l = W::LANES;
-        let mut i = 0;
-        while i + 2 * l <= blk.len() {
-            let x0 = prep(W::load_or(&blk[i..], 0.0));
-            let x1 = prep(W::load_or(&blk[i + l..], 0.0));
-            a0.push(x0);
-            a1.push(x1);
-            if SX {
-                sx0 = (x0 - rv).mul_add(wv(off + i), sx0);
-                sx1 = (x1 - rv).mul_add(wv(off + i + l), sx1);
-            }
-            if RANK {
-                cnt0 = cnt0 + (x0.gt(xtv) & one);
-                cnt1 = cnt1 + (x1.gt(xtv) & one);
-            }
-            i += 2 * l;
-        }
-        while i < blk.len() {
-            let rem = blk.len() - i;
-            let mut x = prep(W::load_or(&blk[i..], 0.0));
-            if rem < l {
-                let valid = first_lanes::<W>(rem);
-                if SX {
-                    let wt = match w {
-                        Some(w) => W::load_or(&w[off + i..], 0.0),
-                        None => one,
-                    };
-                    sx0 = sx0 + W::select(valid, (x - rv) * wt, zero);
-                }
-                x = W::select(valid, x, W::splat(f32::NEG_INFINITY));
-            } else if SX {
-                sx0 = (x - rv).mul_add(wv(off + i), sx0);
-            }
-            a0.push(x);
-            if RANK {
-                cnt0 = cnt0 + (x.gt(xtv) & one);
-            }
-            i += l;
-        }
-    });
-    let (m, s) = a0.merge(a1).finish();
-    let (max, sum) = fix_special(n, m, s);
-    let sx = if SX {
-        let wsum = match w {
-            Some(w) => sum_f32::<W>(w),
-            None => n as f32,
-        };
-        (sx0 + sx1).reduce_add() - (max - r) * wsum
-    } else {
-        0.0
-    };
-    let above = if RANK && t < n { (cnt0 + cnt1).reduce_add() as usize } else { 0 };
-    Stats { max, lse_rel: libm::logf(sum), xt, sx, above }
-}
-
-/// A plain vector sum of `w`.
-#[inline]
-fn sum_f32<W: Vector>(w: &[f32]) -> f32 {
-    let mut acc = W::splat(0.0);
-    let mut i = 0;
-    while i < w.len() {
-        acc = acc + W::load_or(&w[i..], 0.0);
-        i += W::LANES;
-    }
-    acc.reduce_add()
 }
 
 /// Per-lane results of one pass over `LANES` column positions: the online `(m, s)`, the
@@ -1107,14 +1049,14 @@ fn column_runs(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize,
 macro_rules! row_stats_dispatch {
     ($w:ty, $t:ty, $row:expr, $tt:expr, $cap:expr, $wt:expr, $want:expr) => {{
         match ($want.sx, $want.rank, $cap) {
-            (false, false, None) => row_stats_blocked::<$w, $t, false, false>($row, $tt, $wt),
-            (true, false, None) => row_stats_blocked::<$w, $t, true, false>($row, $tt, $wt),
-            (false, true, None) => row_stats_blocked::<$w, $t, false, true>($row, $tt, $wt),
-            (true, true, None) => row_stats_blocked::<$w, $t, true, true>($row, $tt, $wt),
-            (false, false, Some(c)) => row_stats::<$w, $t, false, false, true>($row, $tt, c, $wt),
-            (true, false, Some(c)) => row_stats::<$w, $t, true, false, true>($row, $tt, c, $wt),
-            (false, true, Some(c)) => row_stats::<$w, $t, false, true, true>($row, $tt, c, $wt),
-            (true, true, Some(c)) => row_stats::<$w, $t, true, true, true>($row, $tt, c, $wt),
+            (false, false, None) => row_stats_blocked::<$w, $t, false, false, false>($row, $tt, 0.0, $wt),
+            (true, false, None) => row_stats_blocked::<$w, $t, true, false, false>($row, $tt, 0.0, $wt),
+            (false, true, None) => row_stats_blocked::<$w, $t, false, true, false>($row, $tt, 0.0, $wt),
+            (true, true, None) => row_stats_blocked::<$w, $t, true, true, false>($row, $tt, 0.0, $wt),
+            (false, false, Some(c)) => row_stats_blocked::<$w, $t, false, false, true>($row, $tt, c, $wt),
+            (true, false, Some(c)) => row_stats_blocked::<$w, $t, true, false, true>($row, $tt, c, $wt),
+            (false, true, Some(c)) => row_stats_blocked::<$w, $t, false, true, true>($row, $tt, c, $wt),
+            (true, true, Some(c)) => row_stats_blocked::<$w, $t, true, true, true>($row, $tt, c, $wt),
         }
     }};
 }
@@ -1279,7 +1221,7 @@ impl Engine<f32> for Simd {
         for (q, st) in out.iter_mut().enumerate() {
             let start = (p0 + q) * classes;
             let row = &x[start..start + classes];
-            let s = row_stats_blocked::<V, T, false, false>(row, NO_TARGET, None);
+            let s = row_stats_blocked::<V, T, false, false, false>(row, NO_TARGET, 0.0, None);
             let m = V::splat(s.max);
             let (mut swt, mut swtx) = (V::splat(0.0), V::splat(0.0));
             for_blocks(row, |off, blk| {

@@ -1326,12 +1326,13 @@ fn positions_info(x32: &[f32], lay: Layout, targets: &[i64], ignore: i64, cap: O
     for (p, &t) in targets.iter().enumerate() {
         let Some(class) = class_of(t, ignore) else { continue };
         let raw = row(x32, lay, p);
-        let m = scale(raw.iter().copied());
         let capped: Vec<f64> = match cap {
             Some(s) => raw.iter().map(|&v| s * (v / s).tanh()).collect(),
             None => raw.clone(),
         };
-        let sc = cap.map_or(m, |s| m.min(s));
+        // Docs: `M` of a capped row is that of its capped logits (an infinite logit caps to
+        // a finite `±s`).
+        let sc = scale(capped.iter().copied());
         // Docs: a capped logit carries a relative error of 4 eps more (at most 4 eps M).
         let u = lay_unit(sc, lay) + cap.map_or(0.0, |_| 4.0 * EPS * sc);
         let xt = capped[class];
@@ -1660,8 +1661,7 @@ fn ce<T: Bits, I: Idx>(ctx: &Ctx<'_>) {
         let capf = cap.map(f64::from);
         for p in 0..n {
             let xr = row(&x32, lay, p);
-            let m = scale(xr.iter().copied());
-            let sc = capf.map_or(m, |s| m.min(s));
+            let sc = scale(xr.iter().map(|&v| capf.map_or(v, |s| s * (v / s).tanh())));
             let u = lay_unit(sc, lay) + capf.map_or(0.0, |_| 4.0 * EPS * sc);
             let _ = ctx.value(|| format!("cross_entropy_with_lse lse[{p}]"), l[p], l64[p], l32[p], u, false);
         }
