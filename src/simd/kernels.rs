@@ -3,14 +3,18 @@
 //! Every kernel is generic over [`Vector`] and instantiated with the build's [`V`]. Three
 //! shapes of work:
 //!
-//! - **Rows** (`(N, C)` with C > [`SMALL_C`]): one read pass per row keeps a per-lane online
-//!   `(max, sum)` updated with one exp per element (`e = exp(-|x - m|)`,
-//!   `s = x > m ? s*e + 1 : s + e`), two independent accumulators, and gathers `Σ w x`
-//!   (label smoothing) and the rank of the target in the same pass. The gradient pass
-//!   recomputes `p = exp(lp)` once per element and writes `a*p - c*w` with the target slot
-//!   fixed afterwards through `expm1`.
+//! - **Rows** (`(N, C)` with C > [`SMALL_C`]): one read pass per row, blocked
+//!   ([`row_stats_blocked`]): each block of [`SUB`] values (still in L1 after it is read)
+//!   gives its maximum, then one exp per element relative to the running maximum, with
+//!   `Σ w x` (label smoothing) and the rank of the target in the same sweep. Block sums
+//!   enter the row's sum by a two-sum and rescales are done in f64, so the error bound holds
+//!   at any row length. Soft-capped rows are capped a [`BUF`]-value stack block at a time and
+//!   take the same kernel. The gradient pass recomputes `p = exp(lp)` once per element and
+//!   writes `a*p - c*w` with the target slot fixed afterwards through `expm1`.
 //! - **Columns** (channel-first `(N, C, d..)`): the `LANES` positions that are contiguous
-//!   for each class are one vector, so the same online update runs across positions.
+//!   for each class are one vector: two sweeps over the classes (maximum and target logit,
+//!   then one exp per logit), or, soft-capped, a per-lane online `(max, sum)`
+//!   (`s = x > m ? s*e + 1 : s + e`) so the tanh runs once per logit.
 //! - **Small C rows** (`C <=` [`SMALL_C`]): a tile of rows is transposed into a stack
 //!   buffer and handled as columns, so a 10-class row costs a few vector ops, not a lane
 //!   reduction.
