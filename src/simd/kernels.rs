@@ -472,10 +472,20 @@ impl<W: Vector> BlockLse<W> {
         for a in rest {
             m0 = W::max_nan_b(W::from_arr(a), m0);
         }
+        // The tail: after at least one whole vector, the block's last LANES values as one
+        // vector overlapping the one before (a value seen twice does not move a maximum;
+        // the sums below mask the repeated lanes off). Shorter blocks: one value at a time.
+        let over = !tail.is_empty() && !vecs.is_empty();
+        let last = sub.len().saturating_sub(l);
+        if over {
+            m1 = W::max_nan_b(W::load_or(&sub[last..], 0.0), m1);
+        }
         let mut bm = hmax(W::max_nan_b(W::max_nan_b(m0, m1), W::max_nan_b(m2, m3)));
-        for &v in tail {
-            if v > bm || v.is_nan() {
-                bm = v;
+        if !over {
+            for &v in tail {
+                if v > bm || v.is_nan() {
+                    bm = v;
+                }
             }
         }
         if bm.is_nan() {
@@ -518,6 +528,37 @@ impl<W: Vector> BlockLse<W> {
             }
         } else {
             let mv = W::splat(self.m);
+            // The tail first: its temporaries are dead before the main loop starts.
+            if over {
+                // Lanes `LANES - tail.len()..` are the tail's values.
+                let x = W::load_or(&sub[last..], 0.0);
+                let keep = W::load_or(&IOTA, 0.0).ge(W::splat((l - tail.len()) as f32));
+                let d = x - mv;
+                a1 = W::select(keep, exp_sum(d), zero);
+                if SX {
+                    bx = bx + W::select(keep, d * wv(last), zero);
+                    if w.is_some() {
+                        ws = ws + W::select(keep, wv(last), zero);
+                    }
+                }
+                if RANK {
+                    bc = bc + (x.gt(xtv) & keep & one);
+                }
+            } else if !tail.is_empty() {
+                let x = W::load_or(tail, f32::NEG_INFINITY);
+                let valid = first_lanes::<W>(tail.len());
+                let d = x - mv;
+                a0 = a0 + W::select(valid, exp_sum(d), zero);
+                if SX {
+                    bx = bx + W::select(valid, d * wv(full), zero);
+                    if w.is_some() {
+                        ws = ws + W::select(valid, wv(full), zero);
+                    }
+                }
+                if RANK {
+                    bc = bc + (x.gt(xtv) & one);
+                }
+            }
             let (pairs, odd) = vecs.as_chunks::<2>();
             for (k, p) in pairs.iter().enumerate() {
                 let (x0, x1) = (W::from_arr(&p[0]), W::from_arr(&p[1]));
@@ -551,21 +592,6 @@ impl<W: Vector> BlockLse<W> {
                     bc = bc + (x.gt(xtv) & one);
                 }
                 i += l;
-            }
-            if !tail.is_empty() {
-                let x = W::load_or(tail, f32::NEG_INFINITY);
-                let valid = first_lanes::<W>(tail.len());
-                let d = x - mv;
-                a0 = a0 + W::select(valid, exp_sum(d), zero);
-                if SX {
-                    bx = bx + W::select(valid, d * wv(full), zero);
-                    if w.is_some() {
-                        ws = ws + W::select(valid, wv(full), zero);
-                    }
-                }
-                if RANK {
-                    bc = bc + (x.gt(xtv) & one);
-                }
             }
         }
         // Two-sum of the block's sum into the row's (Knuth): `comp` gathers the exact error.
@@ -651,8 +677,8 @@ fn cap_in_place<W: Vector>(b: &mut [f32], cap: f32) {
     }
 }
 
-/// The largest lane, by a halving tree of `>` (a NaN lane loses every comparison, so it is
-/// ignored unless every lane is NaN).
+/// The largest lane, by a halving tree of `f32::max` (a NaN lane is ignored unless every
+/// lane is NaN).
 #[inline(always)]
 fn hmax<W: Vector>(v: W) -> f32 {
     let mut a = [f32::NEG_INFINITY; 16];
@@ -661,8 +687,8 @@ fn hmax<W: Vector>(v: W) -> f32 {
     while n > 1 {
         n /= 2;
         for i in 0..n {
-            let (x, y) = (a[i], a[i + n]);
-            a[i] = if y > x || x.is_nan() { y } else { x };
+            // IEEE maxNum: the larger, or the one that is not NaN (branch-free).
+            a[i] = a[i].max(a[i + n]);
         }
     }
     a[0]
