@@ -62,6 +62,7 @@ library_benchmark_group!(name = primitives; benchmarks = lse_f32, log_softmax_f3
 #[bench::n16_c32000(args = (16, 32000), setup = rows_f32)]
 #[bench::n4_c128256(args = (4, 128_256), setup = rows_f32)]
 #[bench::n64_c1000(args = (64, 1000), setup = rows_f32)]
+#[bench::n1024_c31(args = (1024, 31), setup = rows_f32)]
 #[bench::n1024_c10(args = (1024, 10), setup = rows_f32)]
 #[bench::n4096_c5(args = (4096, 5), setup = rows_f32)]
 fn ce_fwd_f32(r: Rows<f32>) -> f32 {
