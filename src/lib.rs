@@ -89,7 +89,7 @@
 //! | [`log_softmax_into`] | `u + 2 eps |lp|` |
 //! | [`softmax_into`] | `(u + 4 eps (1 + |lp|)) p + 1.3e-38` (values below about `1.2e-38` flush to 0) |
 //! | cross-entropy per position | `1.5 u + 4 eps |loss|`; with label smoothing plus `eps_ls eps (6 M sqrt(C) + K W̄ D / 2)`, `W̄` the mean `|w_j|` (1 unweighted), `D` the row's spread (largest minus smallest finite capped logit), `K = C + 2` for channel-first layouts and rows of `C <= 16` (smoothing's one-pass sum `Σ w (x - x_t)` runs one running sum per position there) and `C / 16 + 6` for longer rows (16 or more lanes); its roundings may share a sign |
-//! | cross-entropy, probability targets, per position | `max(1.5 C u A, K eps R / 2) + 8 eps T + 1.5 eps S`: `A` the largest `|w t'|` (`t' = (1 - eps_ls) t + eps_ls / C`), `R = Σ |w t'| (|x - max| + lse_rel)`, `T = Σ |w t' lp|`, `S = Σ |w| (|(1 - eps_ls) t| + eps_ls / C) |lp|` (the rounding of `t'`), `K = C / 8 + 3` for rows and `C + 3` for channel-first layouts |
+//! | cross-entropy, probability targets, per position | `max(1.5 C u A, K eps R / 2) + 8 eps T + 1.5 eps S + 2^-149 Σ (1 + |w|) |lp|` (the last for smoothed targets `t'` or products `w t'` below f32's normal range, rounded absolutely, as in PyTorch's f32 kernel): `A` the largest `|w t'|` (`t' = (1 - eps_ls) t + eps_ls / C`), `R = Σ |w t'| (|x - max| + lse_rel)`, `T = Σ |w t' lp|`, `S = Σ |w| (|(1 - eps_ls) t| + eps_ls / C) |lp|` (the rounding of `t'`), `K = C / 8 + 3` for rows and `C + 3` for channel-first layouts |
 //! | cross-entropy mean / sum | the per-position bound (times N for sum) `+ 8 eps |result|` |
 //! | cross-entropy gradient | `16 (u + eps)` per element |
 //! | z-loss term | `2 z |lse|` times the LSE bound |

@@ -492,6 +492,34 @@ fn ce_infinite_weight_times_flushed_probability() {
     check::run(&case);
 }
 
+/// `ce_probs` target (at 840cae1): label smoothing 1e-40 over 15 classes makes every
+/// smoothed target `t' = eps / C = 6.7e-42` subnormal in f32 (PyTorch's f32 kernel too), so
+/// its rounding is absolute (2^-150), and a class weight of 1e30 carries it into a normal
+/// `w t'`: both paths' f32 loss is 1.80518e-11 against 1.805357e-11 in f64. The check (and
+/// the docs' bound) counted absolute roundings only for a subnormal `w t'`; now also for a
+/// subnormal `t'` times `|w|`.
+#[test]
+fn probs_subnormal_smoothed_target_times_huge_weight() {
+    let c = 15;
+    let mut w = vec![0x3e80_0000u32; c];
+    w[..5].fill(0x413b_0000);
+    w[5] = 0;
+    w[6] = 0x4009_8000;
+    w[8] = 0x3f52_0000;
+    w[9] = 0x7149_f2ca;
+    let case = Case {
+        index: Index::U32,
+        logits: vec![0; c],
+        soft: vec![0; c],
+        weight: Some(w),
+        label_smoothing: 0x0001_16c2,
+        reduction: Reduction::Mean,
+        ..Case::new(Family::Probs, Lay::Unbatched(c))
+    }
+    .sized();
+    check::run(&case);
+}
+
 /// `half` target (at 2a1a8cf): a soft-capped row of 4020 logits, one `+inf` (capped to 12)
 /// and the rest near 0. Capped rows ran an online kernel whose per-lane sums ran the whole
 /// row: about 500 terms of `exp(-12) = 6e-6` (SSE2) added to a lane's running sum of 1, all

@@ -1957,10 +1957,13 @@ fn probs<T: Bits>(ctx: &Ctx<'_>) {
         let amax = scale_raw(wt.iter().copied());
         let mx = xr.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let terms: f64 = (0..c).map(|k| fin(wt[k] * (xr[k] - lse)).abs()).sum();
-        // `w_c t'_c` may be subnormal in f32, with an absolute error up to 2^-150 that the
-        // loss multiplies by `x_c - max` (and `lse_rel`).
+        // `t'_c` and `w_c t'_c` may be subnormal in f32 (`eps / C` is, for `eps` below about
+        // `1.2e-38 C`, as in PyTorch's f32 kernel), each with an absolute error up to 2^-150;
+        // the loss multiplies the first by `w_c` and both by `x_c - max` (and `lse_rel`):
+        // docs, `2^-149 Σ (1 + |w|) |lp|`.
         let tiny: f64 =
-            (0..c).map(|k| fin((xr[k] - mx).abs() + (lse - mx).abs())).sum::<f64>() * 1.401_298_5e-45;
+            (0..c).map(|k| fin((1.0 + w_of(k).abs()) * ((xr[k] - mx).abs() + (lse - mx).abs()))).sum::<f64>()
+                * 1.401_298_5e-45;
         // The C-term sums `Σ w t' (x - max)` and `Σ w t'` run in 8 (or 16) lanes: besides
         // tests/equivalence.rs's `1.5 C u` allowance, take the worst case of recursive
         // summation, `gamma_k Σ |terms|` with `k = C/8 + 3` adds per lane and `gamma_k ~ k
