@@ -4,7 +4,7 @@
 //! shapes of work:
 //!
 //! - **Rows** (`(N, C)` with C > [`SMALL_C`]): one read pass per row, blocked
-//!   ([`row_stats_blocked`]): each block of [`SUB`] values (still in L1 after it is read)
+//!   ([`row_sums_blocked`]): each block of [`SUB`] values (still in L1 after it is read)
 //!   gives its maximum, then one exp per element relative to the running maximum, with
 //!   `Σ w x` (label smoothing) and the rank of the target in the same sweep. Block sums
 //!   enter the row's sum by a two-sum and rescales are done in f64, so the error bound holds
@@ -429,7 +429,7 @@ fn rescale<W: Vector>(s: W, comp: W, scale: f64) -> (W, W) {
     (W::load_or(&a, 0.0), W::load_or(&c, 0.0))
 }
 
-/// The state of the blocked log-sum-exp of one row (see [`row_stats_blocked`]).
+/// The state of the blocked log-sum-exp of one row (see [`row_sums_blocked`]).
 struct BlockLse<W> {
     /// Running maximum.
     m: f32,
@@ -664,18 +664,6 @@ fn row_sums_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool, con
     let above = if RANK && t < n { st.cnt.reduce_add() as usize } else { 0 };
     // The sum, not yet its log: callers take the logs of many rows in one vector.
     Stats { max, lse_rel: sum, xt, sx, above }
-}
-
-/// [`row_sums_blocked`] with the log taken (one row).
-#[inline(always)]
-fn row_stats_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP: bool>(
-    row: &[T],
-    t: usize,
-    cap: f32,
-    w: Option<&[f32]>,
-) -> Stats<f32> {
-    let s = row_sums_blocked::<W, T, SX, RANK, CAP>(row, t, cap, w);
-    Stats { lse_rel: libm::logf(s.lse_rel), ..s }
 }
 
 /// Replaces the sums [`row_sums_blocked`] left in `lse_rel` by their logs, `LANES` rows per
@@ -1290,7 +1278,8 @@ impl Engine<f32> for Simd {
         for (q, st) in out.iter_mut().enumerate() {
             let start = (p0 + q) * classes;
             let row = &x[start..start + classes];
-            let s = row_stats_blocked::<V, T, false, false, false>(row, NO_TARGET, 0.0, None);
+            let s = row_sums_blocked::<V, T, false, false, false>(row, NO_TARGET, 0.0, None);
+            let s = Stats { lse_rel: libm::logf(s.lse_rel), ..s };
             let m = V::splat(s.max);
             let (mut swt, mut swtx) = (V::splat(0.0), V::splat(0.0));
             for_blocks(row, |off, blk| {
