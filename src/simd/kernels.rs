@@ -411,6 +411,13 @@ fn exp_sum<W: Vector>(t: W) -> W {
     W::max_nan_b(W::splat(-87.3), t).exp_core()
 }
 
+/// `acc + exp(t)` for `t <= 0` as [`exp_sum`], the scale and the add in one FMA.
+#[inline(always)]
+fn add_exp<W: Vector>(acc: W, t: W) -> W {
+    let (e, scale) = W::max_nan_b(W::splat(-87.3), t).exp_parts_sum();
+    e.mul_add(scale, acc)
+}
+
 /// `(s + comp) * scale`, `scale = exp(m_old - m_new)`, multiplied in f64 and split back
 /// into `s + comp`: at most once per block, with neither the scale's nor the product's
 /// rounding, which a row whose maximum creeps up block after block (thousands of rescales
@@ -563,8 +570,8 @@ impl<W: Vector> BlockLse<W> {
             for (k, p) in pairs.iter().enumerate() {
                 let (x0, x1) = (W::from_arr(&p[0]), W::from_arr(&p[1]));
                 let (d0, d1) = (x0 - mv, x1 - mv);
-                a0 = a0 + exp_sum(d0);
-                a1 = a1 + exp_sum(d1);
+                a0 = add_exp(a0, d0);
+                a1 = add_exp(a1, d1);
                 if SX {
                     let (w0, w1) = (wv(2 * k * l), wv((2 * k + 1) * l));
                     bx = d0.mul_add(w0, bx);
@@ -581,7 +588,7 @@ impl<W: Vector> BlockLse<W> {
             for a in odd {
                 let x = W::from_arr(a);
                 let d = x - mv;
-                a0 = a0 + exp_sum(d);
+                a0 = add_exp(a0, d);
                 if SX {
                     bx = d.mul_add(wv(i), bx);
                     if w.is_some() {
@@ -779,7 +786,7 @@ fn cols_pass<W: Vector, T: Element>(
         let mut s = W::splat(0.0);
         for c in 0..classes {
             let v: W = load_at(x, base + c * stride);
-            s = s + exp_sum(v - m);
+            s = add_exp(s, v - m);
             side_sums(v, c, want, w, rv, xt, &mut sx, &mut cnt, &mut wsum);
         }
         return ColPass { acc: Lse { m, s }, tv: tvv, xt, rv, sx, cnt, wsum };
@@ -1022,10 +1029,10 @@ fn target_slot(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> 
 #[inline(always)]
 fn grad_v<W: Vector>(x: W, m: W, lse: W, a: W, cw: W, cap: Option<f32>) -> W {
     match cap {
-        None => a * ((x - m) - lse).exp_le0() - cw,
+        None => a * ((x - m) - lse).exp_le0_fast() - cw,
         Some(s) => {
             let (xc, d) = cap_v(x, s);
-            (a * ((xc - m) - lse).exp_le0() - cw) * d
+            (a * ((xc - m) - lse).exp_le0_fast() - cw) * d
         }
     }
 }
@@ -1327,7 +1334,7 @@ impl Engine<f32> for Simd {
                     Some(w) => V::load_or(&w[j..], 0.0),
                     None => V::splat(1.0),
                 };
-                a * ((x - m) - lse).exp_le0() - s * wv * tv.mul_add(keep, uni)
+                a * ((x - m) - lse).exp_le0_fast() - s * wv * tv.mul_add(keep, uni)
             });
         }
     }
