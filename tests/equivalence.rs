@@ -231,6 +231,8 @@ fn problems<T: Element>(seed: u64) {
         &[
             (1, 1, 1),
             (33, 10, 1),
+            // Whole tiles only: the last tile's reads end at the buffer's end.
+            (32, 10, 1),
             (40, 16, 1),
             (31, 17, 1),
             (5, 70, 1),

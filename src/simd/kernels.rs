@@ -28,6 +28,7 @@ use crate::engine::{
 };
 use crate::scalar::kernels::Scalar;
 use crate::{Element, Layout};
+use wide::f32x8;
 
 /// The SIMD engine (f32 arithmetic).
 pub(crate) struct Simd;
@@ -892,7 +893,7 @@ fn cols_stats<W: Vector, T: Element>(
     }
 }
 
-/// `Σ w[y] ((max - x_y) + lse_rel)` over the counted positions of `LANES` columns.
+/// `w[y] ((max - x_y) + lse_rel)` of `LANES` columns, 0 at the positions not counted.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn cols_ce_sum<W: Vector, T: Element>(
@@ -903,7 +904,7 @@ fn cols_ce_sum<W: Vector, T: Element>(
     tgt: &[usize],
     tv: &[f32],
     w: Option<&[f32]>,
-) -> f32 {
+) -> W {
     let p = cols_pass::<W, T>(x, base, stride, classes, tgt, Some(tv), None, None, Want::default());
     let counted = p.tv.ge(W::splat(0.0));
     let wy = match w {
@@ -920,21 +921,93 @@ fn cols_ce_sum<W: Vector, T: Element>(
     };
     let loss = wy * ((p.acc.m - p.xt) + lse_rel_v(classes, &p.acc));
     // Ignored lanes may hold NaN: select them away, don't multiply.
-    W::select(counted, loss, W::splat(0.0)).reduce_add()
+    W::select(counted, loss, W::splat(0.0))
+}
+
+/// A compensated sum per lane (Knuth's two-sum, branch-free), reduced once at the end:
+/// the column kernels' per-position losses, without a lane reduction per vector.
+struct VAcc<W> {
+    s: W,
+    c: W,
+}
+
+impl<W: Vector> VAcc<W> {
+    #[inline(always)]
+    fn new() -> Self {
+        Self { s: W::splat(0.0), c: W::splat(0.0) }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, x: W) {
+        let t = self.s + x;
+        let bp = t - self.s;
+        self.c = self.c + ((self.s - (t - bp)) + (x - bp));
+        self.s = t;
+    }
+
+    /// The lanes' total: their sums and, unless one overflowed (its compensation is then
+    /// NaN, and the plain sum's `inf` or NaN is the result, as for the scalar
+    /// accumulator), their compensations. Each added by a lane tree: `log2(LANES)`
+    /// roundings relative to the total, as a lane reduction per vector had.
+    #[inline(always)]
+    fn total(&self) -> f32 {
+        let s = self.s.reduce_add();
+        if s.is_finite() { s + self.c.reduce_add() } else { s }
+    }
 }
 
 /// A tile of `TILE` rows of `classes <= SMALL_C` logits, transposed:
-/// `buf[c * TILE + q] = x[(p0 + q) * classes + c]` (1 KiB of stack).
+/// `buf[c * TILE + q] = x[(p0 + q) * classes + c]` (1 KiB of stack). In 8x8 blocks through
+/// `wide`'s `f32x8::transpose` (unpack and shuffle on AVX): an element-wise loop compiled
+/// to scatters, slow on x86, and cost a third of a 10-class row's time.
 #[inline(always)]
-fn transpose_tile<T: Element>(x: &[T], p0: usize, classes: usize) -> [f32; SMALL_C * TILE] {
-    let mut buf = [0.0f32; SMALL_C * TILE];
-    let rows = &x[p0 * classes..(p0 + TILE) * classes];
-    for (q, row) in rows.chunks_exact(classes.max(1)).enumerate().take(TILE) {
-        for (c, v) in row.iter().enumerate() {
-            buf[c * TILE + q] = v.to_f32();
+fn transpose_tile<T: Element>(x: &[T], p0: usize, classes: usize, buf: &mut [f32; SMALL_C * TILE]) {
+    // Past the tile's end `x` goes on (or the reads are cut short and zero-padded).
+    let tile = &x[p0 * classes..];
+    debug_assert!(tile.len() >= TILE * classes);
+    for q0 in (0..TILE).step_by(8) {
+        for c0 in (0..classes).step_by(8) {
+            // Rows `q0..q0 + 8`, classes `c0..c0 + 8` (lanes past the row hold the next
+            // row's logits, or 0 past the tile; they are not stored).
+            let rows: [f32x8; 8] = core::array::from_fn(|j| {
+                let start = ((q0 + j) * classes + c0).min(tile.len());
+                load8(&tile[start..])
+            });
+            let cols = f32x8::transpose(rows);
+            for (k, v) in cols.iter().enumerate().take(classes - c0) {
+                buf[(c0 + k) * TILE + q0..][..8].copy_from_slice(v.as_array());
+            }
         }
     }
-    buf
+}
+
+/// The first 8 values of `s` as f32 (0 past its end).
+#[inline(always)]
+fn load8<T: Element>(s: &[T]) -> f32x8 {
+    match T::as_f32(s) {
+        Some(f) => {
+            if let Some(a) = f.first_chunk::<8>() {
+                return f32x8::from(*a);
+            }
+        }
+        None if s.len() >= 8 => {
+            let mut a = [0.0f32; 8];
+            T::load_block(&s[..8], &mut a);
+            return f32x8::from(a);
+        }
+        None => {}
+    }
+    load8_slow(s)
+}
+
+/// [`load8`] for short slices and other types: kept out of line, or the two paths merge
+/// into one variable-length `memcpy` call per load.
+#[cold]
+#[inline(never)]
+fn load8_slow<T: Element>(s: &[T]) -> f32x8 {
+    let mut a = [0.0f32; 8];
+    T::load_block(&s[..s.len().min(8)], &mut a);
+    f32x8::from(a)
 }
 
 /// Writes one gradient value at `i`.
@@ -1143,7 +1216,8 @@ impl Engine<f32> for Simd {
         let l = V::LANES;
         if lay.inner() == 1 {
             if classes <= SMALL_C && out.len() == TILE && TILE.is_multiple_of(l) {
-                let buf = transpose_tile(x, p0, classes);
+                let mut buf = [0.0f32; SMALL_C * TILE];
+                transpose_tile(x, p0, classes, &mut buf);
                 let mut g = 0;
                 while g < TILE {
                     cols_stats::<V, f32>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
@@ -1194,34 +1268,37 @@ impl Engine<f32> for Simd {
                 return ce_sum_from_stats::<Self, f32, T>(x, lay, p0, tgt, w);
             }
             // Small C: whole tiles of TILE rows transposed into columns.
-            let mut sum = Acc::new();
+            let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
+            let mut buf = [0.0f32; SMALL_C * TILE];
             for (j, (tg, tvj)) in tgt.chunks(TILE).zip(tv.chunks(TILE)).enumerate() {
                 let pj = p0 + j * TILE;
                 if tg.len() < TILE {
                     sum.add(ce_sum_from_stats::<Self, f32, T>(x, lay, pj, tg, w));
                     continue;
                 }
-                let buf = transpose_tile(x, pj, classes);
+                transpose_tile(x, pj, classes, &mut buf);
                 let mut g = 0;
                 while g < TILE {
-                    sum.add(cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tg[g..], &tvj[g..], w));
+                    vsum.add(cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tg[g..], &tvj[g..], w));
                     g += l;
                 }
             }
+            sum.add(vsum.total());
             return sum.get();
         }
-        let mut sum = Acc::new();
+        let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
         column_runs(lay, p0, k, |q0, run, base0| {
             let mut q = q0;
             while q + l <= q0 + run {
                 let (base, stride) = (base0 + (q - q0), lay.inner());
-                sum.add(cols_ce_sum::<V, T>(x, base, stride, classes, &tgt[q..], &tv[q..], w));
+                vsum.add(cols_ce_sum::<V, T>(x, base, stride, classes, &tgt[q..], &tv[q..], w));
                 q += l;
             }
             if q < q0 + run {
                 sum.add(ce_sum_from_stats::<Self, f32, T>(x, lay, p0 + q, &tgt[q..q0 + run], w));
             }
         });
+        sum.add(vsum.total());
         sum.get()
     }
 
