@@ -1266,3 +1266,57 @@ fn long_runs_of_equal_terms_within_lse_bound() {
         }
     }
 }
+
+/// The row kernel takes a block's exps relative to the running maximum and tracks the
+/// block's own on the way (one sweep a block); a block whose maximum passes the running
+/// one by more than 4 is swept again, and a smaller rise rescales the row's sum after the
+/// block is added. Rows of several blocks whose maximum climbs slowly (every block within
+/// the slack), jumps (past it), falls, spikes late to a finite value or `+inf`, holds a
+/// late NaN, or starts with a block of `-inf`; f32 (1024-value blocks) and f16 (256),
+/// with and without label smoothing and weights, through every class-index entry point,
+/// the log-sum-exp family and `score_into` (the rank rides in the same sweep).
+#[test]
+#[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
+fn block_maximum_climbs_jumps_and_falls() {
+    let c = 5000;
+    let noise = |i: usize| ((i as f32) * 0.37).sin();
+    let patterns: Vec<(&str, Vec<f32>)> = vec![
+        ("climb", (0..c).map(|i| 0.5 * (i / 256) as f32 + noise(i)).collect()),
+        ("jump", (0..c).map(|i| 9.0 * (i / 700) as f32 + noise(i)).collect()),
+        ("fall", (0..c).map(|i| -0.01 * i as f32 + noise(i)).collect()),
+        ("late spike", (0..c).map(|i| if i == 3000 { 30.0 } else { noise(i) }).collect()),
+        ("late +inf", (0..c).map(|i| if i == 3000 { f32::INFINITY } else { noise(i) }).collect()),
+        ("late NaN", (0..c).map(|i| if i == 3500 { f32::NAN } else { noise(i) }).collect()),
+        ("-inf block first", (0..c).map(|i| if i < 1100 { f32::NEG_INFINITY } else { noise(i) }).collect()),
+    ];
+    for (name, x) in &patterns {
+        for dtype in [Dtype::F32, Dtype::F16] {
+            let enc = |v: f32| match dtype {
+                Dtype::F16 => u32::from(half::f16::from_f32(v).to_bits()),
+                _ => v.to_bits(),
+            };
+            // Two rows: the pattern and its reverse.
+            let mut logits: Vec<u32> = x.iter().map(|&v| enc(v)).collect();
+            logits.extend(x.iter().rev().map(|&v| enc(v)));
+            for (family, ls, weighted) in [
+                (Family::Ce, 0.0f32, false),
+                (Family::Ce, 0.1, true),
+                (Family::Lse, 0.0, false),
+                (Family::Score, 0.0, false),
+            ] {
+                let case = Case {
+                    dtype,
+                    logits: logits.clone(),
+                    targets: vec![1, 4000],
+                    weight: weighted
+                        .then(|| (0..c).map(|j| (0.5 + (j % 7) as f32 * 0.25).to_bits()).collect()),
+                    label_smoothing: ls.to_bits(),
+                    ..Case::new(family, Lay::Rows(2, c))
+                }
+                .sized();
+                eprintln!("{name} {dtype:?} {family:?} ls={ls}");
+                check::run(&case);
+            }
+        }
+    }
+}

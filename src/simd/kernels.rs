@@ -4,8 +4,10 @@
 //! shapes of work:
 //!
 //! - **Rows** (`(N, C)` with C > [`SMALL_C`]): one read pass per row, blocked
-//!   ([`row_sums_blocked`]): each block of [`SUB`] values (still in L1 after it is read)
-//!   gives its maximum, then one exp per element relative to the running maximum, with
+//!   ([`row_sums_blocked`]): each block of [`SUB`] values takes one exp per element
+//!   relative to the running maximum, tracking its own maximum in the same sweep (the
+//!   row's first block, and any whose maximum passes the running one by more than
+//!   [`SLACK`], take their maximum first: a second sweep over the L1-resident block), with
 //!   `Σ w x` (label smoothing) and the rank of the target in the same sweep. Block sums
 //!   enter the row's sum by a two-sum and rescales are done in f64, so the error bound holds
 //!   at any row length. Soft-capped rows are capped a [`BUF`]-value stack block at a time and
@@ -459,17 +461,71 @@ struct BlockLse<W> {
     xtv: W,
 }
 
+/// A block's sums relative to a reference maximum (see [`BlockLse::sweep`]).
+struct BlockSums<W> {
+    /// `Σ exp(x - m)`, in two accumulators.
+    a0: W,
+    a1: W,
+    /// `Σ w (x - m)` and `Σ w` (label smoothing).
+    bx: W,
+    ws: W,
+    /// Count of values above the target's.
+    bc: W,
+    /// The block's maximum, when tracked (NaN ignored on x86, as in the maximum pass).
+    max: f32,
+}
+
+/// How far (in log space) a block's maximum may pass the running maximum and still have
+/// its exps taken relative to the old one: terms up to `e^4`, `|n| <= 6` in
+/// [`Vector::exp_parts_sum`]'s bound. Past it the block is swept again.
+const SLACK: f32 = 4.0;
+
 impl<W: Vector> BlockLse<W> {
-    /// Adds one block of at most [`SUB`] values, starting at class `off`. The state is
-    /// copied into locals so the loops keep it in registers.
+    /// Adds one block of at most [`SUB`] values, starting at class `off`. The first block
+    /// of a row (no running maximum yet) takes its maximum in a sweep of its own; every
+    /// later one is a single sweep: exps relative to the running maximum, tracking the
+    /// block's own maximum on the way, then a rescale if it grew. A block whose maximum
+    /// passes the running one by more than [`SLACK`] is swept again relative to it (rows
+    /// whose maximum climbs steeply pay two sweeps a block, as every block once did).
     #[inline(always)]
     fn feed<const SX: bool, const RANK: bool>(&mut self, sub: &[f32], off: usize, w: Option<&[f32]>) {
+        if self.m == f32::NEG_INFINITY {
+            let bm = Self::block_max(sub);
+            if bm.is_nan() {
+                // The row's sum is NaN; the block still counts for Σ w x and the rank.
+                self.nan = true;
+            }
+            if bm == f32::NEG_INFINITY || bm.is_nan() {
+                self.special::<SX, RANK>(sub, off, w);
+                return;
+            }
+            self.raise::<SX>(bm);
+            let b = self.sweep::<SX, RANK, false>(sub, off, w);
+            self.accept::<SX>(b, sub.len(), w.is_some());
+            return;
+        }
+        let b = self.sweep::<SX, RANK, true>(sub, off, w);
+        if b.max > self.m + SLACK {
+            self.raise::<SX>(b.max);
+            let b = self.sweep::<SX, RANK, false>(sub, off, w);
+            self.accept::<SX>(b, sub.len(), w.is_some());
+        } else {
+            if b.max.is_nan() {
+                self.nan = true;
+            }
+            let bm = b.max;
+            self.accept::<SX>(b, sub.len(), w.is_some());
+            // The block's terms were taken relative to the old maximum: rescaled with the
+            // rest, and Σ w (x - m) re-centred with them.
+            self.raise::<SX>(bm);
+        }
+    }
+
+    /// The maximum of a block (NaN ignored on x86, propagated elsewhere).
+    #[inline(always)]
+    fn block_max(sub: &[f32]) -> f32 {
         let l = W::LANES;
-        let (zero, one) = (W::splat(0.0), W::splat(1.0));
-        let xtv = self.xtv;
         let (vecs, tail) = W::split(sub);
-        let full = vecs.len() * l;
-        // Block maximum; NaN is ignored here (x86 max) or caught below (elsewhere).
         let ninf = W::splat(f32::NEG_INFINITY);
         let (mut m0, mut m1, mut m2, mut m3) = (ninf, ninf, ninf, ninf);
         let (quads, rest) = vecs.as_chunks::<4>();
@@ -483,12 +539,11 @@ impl<W: Vector> BlockLse<W> {
             m0 = W::max_nan_b(W::from_arr(a), m0);
         }
         // The tail: after at least one whole vector, the block's last LANES values as one
-        // vector overlapping the one before (a value seen twice does not move a maximum;
-        // the sums below mask the repeated lanes off). Shorter blocks: one value at a time.
+        // vector overlapping the one before (a value seen twice does not move a maximum).
+        // Shorter blocks: one value at a time.
         let over = !tail.is_empty() && !vecs.is_empty();
-        let last = sub.len().saturating_sub(l);
         if over {
-            m1 = W::max_nan_b(W::load_or(&sub[last..], 0.0), m1);
+            m1 = W::max_nan_b(W::load_or(&sub[sub.len() - l..], 0.0), m1);
         }
         let mut bm = hmax(W::max_nan_b(W::max_nan_b(m0, m1), W::max_nan_b(m2, m3)));
         if !over {
@@ -498,132 +553,187 @@ impl<W: Vector> BlockLse<W> {
                 }
             }
         }
-        if bm.is_nan() {
-            // The row's sum is NaN; the block still counts for Σ w x and the rank.
-            self.nan = true;
+        bm
+    }
+
+    /// A block whose every value is `-inf` (it adds exactly 0 to the sum, and would give
+    /// `-inf - -inf` while the row's maximum is still `-inf`) or whose maximum is NaN (the
+    /// sum is NaN anyway): only `Σ w x` and the rank.
+    #[inline(always)]
+    fn special<const SX: bool, const RANK: bool>(&mut self, sub: &[f32], off: usize, w: Option<&[f32]>) {
+        let l = W::LANES;
+        let (zero, one) = (W::splat(0.0), W::splat(1.0));
+        let wv = |i: usize| match w {
+            Some(w) => W::load_or(&w[off + i..], 0.0),
+            None => one,
+        };
+        let (mut bx, mut ws, mut bc) = (zero, zero, zero);
+        let mut i = 0;
+        while (SX || RANK) && i < sub.len() {
+            let x = W::load_or(&sub[i..], f32::NEG_INFINITY);
+            let valid = first_lanes::<W>(sub.len() - i);
+            if SX {
+                // -inf times the weight (NaN for a zero weight, as in PyTorch).
+                bx = bx + W::select(valid, x * wv(i), zero);
+                ws = ws + W::select(valid, wv(i), zero);
+            }
+            if RANK {
+                bc = bc + (x.gt(self.xtv) & one);
+            }
+            i += l;
         }
+        let b = BlockSums { a0: zero, a1: zero, bx, ws, bc, max: f32::NEG_INFINITY };
+        self.accept::<SX>(b, sub.len(), w.is_some());
+    }
+
+    /// Moves the running maximum up to `bm` (when it is larger): the sum rescaled (in f64,
+    /// [`rescale`]) and `Σ w (x - m)` re-centred.
+    #[inline(always)]
+    fn raise<const SX: bool>(&mut self, bm: f32) {
         if bm > self.m {
             if self.m != f32::NEG_INFINITY {
                 (self.s, self.comp) =
                     rescale(self.s, self.comp, libm::exp(f64::from(self.m) - f64::from(bm)));
             }
             if SX && self.wseen != 0.0 {
-                // Re-centre Σ w (x - m) on the new maximum.
                 self.sx += self.wseen * (self.m - bm);
             }
             self.m = bm;
         }
+    }
+
+    /// Adds a block's sums (relative to the running maximum) into the row's: the exps by
+    /// a two-sum (Knuth; `comp` gathers the exact error).
+    #[inline(always)]
+    fn accept<const SX: bool>(&mut self, b: BlockSums<W>, len: usize, weighted: bool) {
+        let bs = b.a0 + b.a1;
+        let t = self.s + bs;
+        let bp = t - self.s;
+        self.comp = self.comp + ((self.s - (t - bp)) + (bs - bp));
+        self.s = t;
+        if SX {
+            self.sx += b.bx.reduce_add();
+            self.wseen += if weighted { b.ws.reduce_add() } else { len as f32 };
+        }
+        self.cnt = self.cnt + b.bc;
+    }
+
+    /// One sweep over a block: `exp(x - m)` (one exp per element, `m` the running
+    /// maximum), `Σ w (x - m)` reusing the exp's argument, the count of values above the
+    /// target's, and with `TRACK` the block's maximum.
+    #[inline(always)]
+    fn sweep<const SX: bool, const RANK: bool, const TRACK: bool>(
+        &self,
+        sub: &[f32],
+        off: usize,
+        w: Option<&[f32]>,
+    ) -> BlockSums<W> {
+        let l = W::LANES;
+        let (zero, one) = (W::splat(0.0), W::splat(1.0));
+        let xtv = self.xtv;
+        let (vecs, tail) = W::split(sub);
+        let full = vecs.len() * l;
+        let over = !tail.is_empty() && !vecs.is_empty();
+        let last = sub.len().saturating_sub(l);
         let wv = |i: usize| match w {
             Some(w) => W::load_or(&w[off + i..], 0.0),
             None => one,
         };
-        // bx = Σ w (x - m) over the block, reusing the exp's `x - m`; ws = Σ w.
+        let ninf = W::splat(f32::NEG_INFINITY);
+        let (mut mx0, mut mx1) = (ninf, ninf);
         let (mut a0, mut a1, mut bx, mut bc, mut ws) = (zero, zero, zero, zero, zero);
-        if bm == f32::NEG_INFINITY || bm.is_nan() {
-            // Every value is -inf: the block adds exactly 0 to the sum (and would give
-            // -inf - -inf while the row's maximum is still -inf). Or the sum is NaN anyway.
-            let mut i = 0;
-            while (SX || RANK) && i < sub.len() {
-                let x = W::load_or(&sub[i..], f32::NEG_INFINITY);
-                let valid = first_lanes::<W>(sub.len() - i);
-                if SX {
-                    // -inf times the weight (NaN for a zero weight, as in PyTorch).
-                    bx = bx + W::select(valid, x * wv(i), zero);
-                    ws = ws + W::select(valid, wv(i), zero);
-                }
-                if RANK {
-                    bc = bc + (x.gt(xtv) & one);
-                }
-                i += l;
+        let mv = W::splat(self.m);
+        // The tail first: its temporaries are dead before the main loop starts.
+        if over {
+            // Lanes `LANES - tail.len()..` are the tail's values (the rest repeat the last
+            // whole vector: masked off the sums, harmless to a maximum).
+            let x = W::load_or(&sub[last..], 0.0);
+            let keep = W::load_or(&IOTA, 0.0).ge(W::splat((l - tail.len()) as f32));
+            let d = x - mv;
+            a1 = W::select(keep, exp_sum(d), zero);
+            if TRACK {
+                mx1 = W::max_nan_b(x, mx1);
             }
-        } else {
-            let mv = W::splat(self.m);
-            // The tail first: its temporaries are dead before the main loop starts.
-            if over {
-                // Lanes `LANES - tail.len()..` are the tail's values.
-                let x = W::load_or(&sub[last..], 0.0);
-                let keep = W::load_or(&IOTA, 0.0).ge(W::splat((l - tail.len()) as f32));
-                let d = x - mv;
-                a1 = W::select(keep, exp_sum(d), zero);
-                if SX {
-                    bx = bx + W::select(keep, d * wv(last), zero);
-                    if w.is_some() {
-                        ws = ws + W::select(keep, wv(last), zero);
-                    }
-                }
-                if RANK {
-                    bc = bc + (x.gt(xtv) & keep & one);
-                }
-            } else if !tail.is_empty() {
-                let x = W::load_or(tail, f32::NEG_INFINITY);
-                let valid = first_lanes::<W>(tail.len());
-                let d = x - mv;
-                a0 = a0 + W::select(valid, exp_sum(d), zero);
-                if SX {
-                    bx = bx + W::select(valid, d * wv(full), zero);
-                    if w.is_some() {
-                        ws = ws + W::select(valid, wv(full), zero);
-                    }
-                }
-                if RANK {
-                    bc = bc + (x.gt(xtv) & one);
+            if SX {
+                bx = bx + W::select(keep, d * wv(last), zero);
+                if w.is_some() {
+                    ws = ws + W::select(keep, wv(last), zero);
                 }
             }
-            let (pairs, odd) = vecs.as_chunks::<2>();
-            for (k, p) in pairs.iter().enumerate() {
-                let (x0, x1) = (W::from_arr(&p[0]), W::from_arr(&p[1]));
-                let (d0, d1) = (x0 - mv, x1 - mv);
-                a0 = add_exp(a0, d0);
-                a1 = add_exp(a1, d1);
-                if SX {
-                    let (w0, w1) = (wv(2 * k * l), wv((2 * k + 1) * l));
-                    bx = d0.mul_add(w0, bx);
-                    bx = d1.mul_add(w1, bx);
-                    if w.is_some() {
-                        ws = ws + w0 + w1;
-                    }
-                }
-                if RANK {
-                    bc = bc + (x0.gt(xtv) & one) + (x1.gt(xtv) & one);
+            if RANK {
+                bc = bc + (x.gt(xtv) & keep & one);
+            }
+        } else if !tail.is_empty() {
+            let x = W::load_or(tail, f32::NEG_INFINITY);
+            let valid = first_lanes::<W>(tail.len());
+            let d = x - mv;
+            a0 = a0 + W::select(valid, exp_sum(d), zero);
+            if TRACK {
+                mx1 = W::max_nan_b(x, mx1);
+            }
+            if SX {
+                bx = bx + W::select(valid, d * wv(full), zero);
+                if w.is_some() {
+                    ws = ws + W::select(valid, wv(full), zero);
                 }
             }
-            let mut i = pairs.len() * 2 * l;
-            for a in odd {
-                let x = W::from_arr(a);
-                let d = x - mv;
-                a0 = add_exp(a0, d);
-                if SX {
-                    bx = d.mul_add(wv(i), bx);
-                    if w.is_some() {
-                        ws = ws + wv(i);
-                    }
-                }
-                if RANK {
-                    bc = bc + (x.gt(xtv) & one);
-                }
-                i += l;
+            if RANK {
+                bc = bc + (x.gt(xtv) & one);
             }
         }
-        // Two-sum of the block's sum into the row's (Knuth): `comp` gathers the exact error.
-        let b = a0 + a1;
-        let t = self.s + b;
-        let bp = t - self.s;
-        self.comp = self.comp + ((self.s - (t - bp)) + (b - bp));
-        self.s = t;
-        if SX {
-            self.sx += bx.reduce_add();
-            self.wseen += if w.is_some() { ws.reduce_add() } else { sub.len() as f32 };
+        let (pairs, odd) = vecs.as_chunks::<2>();
+        for (k, p) in pairs.iter().enumerate() {
+            let (x0, x1) = (W::from_arr(&p[0]), W::from_arr(&p[1]));
+            let (d0, d1) = (x0 - mv, x1 - mv);
+            a0 = add_exp(a0, d0);
+            a1 = add_exp(a1, d1);
+            if TRACK {
+                mx0 = W::max_nan_b(x0, mx0);
+                mx1 = W::max_nan_b(x1, mx1);
+            }
+            if SX {
+                let (w0, w1) = (wv(2 * k * l), wv((2 * k + 1) * l));
+                bx = d0.mul_add(w0, bx);
+                bx = d1.mul_add(w1, bx);
+                if w.is_some() {
+                    ws = ws + w0 + w1;
+                }
+            }
+            if RANK {
+                bc = bc + (x0.gt(xtv) & one) + (x1.gt(xtv) & one);
+            }
         }
-        self.cnt = self.cnt + bc;
+        let mut i = pairs.len() * 2 * l;
+        for a in odd {
+            let x = W::from_arr(a);
+            let d = x - mv;
+            a0 = add_exp(a0, d);
+            if TRACK {
+                mx0 = W::max_nan_b(x, mx0);
+            }
+            if SX {
+                bx = d.mul_add(wv(i), bx);
+                if w.is_some() {
+                    ws = ws + wv(i);
+                }
+            }
+            if RANK {
+                bc = bc + (x.gt(xtv) & one);
+            }
+            i += l;
+        }
+        let max = if TRACK { hmax(W::max_nan_b(mx0, mx1)) } else { f32::NEG_INFINITY };
+        BlockSums { a0, a1, bx, ws, bc, max }
     }
 }
 
-/// One read pass over a contiguous row, blocked: per block of [`SUB`] values (still in L1)
-/// take the block's maximum, rescale the running sum once if it grew, then add
-/// `exp(x - max)` with one exp per element, and `Σ w (x - max)` (reusing the exp's
-/// argument, re-centred when the maximum grows) and the count of logits above the target's
-/// in the same sweep. Cheaper per element than the online update (no compare,
-/// select or second product per element) and the same single pass over memory.
+/// One read pass over a contiguous row, blocked: per block of [`SUB`] values add
+/// `exp(x - max)` with one exp per element relative to the running maximum, and
+/// `Σ w (x - max)` (reusing the exp's argument, re-centred when the maximum grows) and the
+/// count of logits above the target's in the same sweep, which also finds the block's
+/// maximum; the running sum is rescaled once if it grew ([`BlockLse::feed`]). Cheaper per
+/// element than the online update (no compare, select or second product per element) and
+/// the same single pass over memory.
 ///
 /// Each block starts its own accumulators, so no lane adds more than `SUB / (2 LANES)`
 /// terms in a row: the roundings of a long run of equal small terms into one large one
