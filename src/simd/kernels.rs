@@ -482,14 +482,14 @@ const SLACK: f32 = 4.0;
 
 impl<W: Vector> BlockLse<W> {
     /// Adds one block of at most [`SUB`] values, starting at class `off`. The first block
-    /// of a row (no running maximum yet) takes its maximum in a sweep of its own; every
-    /// later one is a single sweep: exps relative to the running maximum, tracking the
+    /// of a row (no running maximum yet), and every block where [`Vector::ONE_SWEEP`] is
+    /// false, takes its maximum in a sweep of its own; every later one is a single sweep: exps relative to the running maximum, tracking the
     /// block's own maximum on the way, then a rescale if it grew. A block whose maximum
     /// passes the running one by more than [`SLACK`] is swept again relative to it (rows
     /// whose maximum climbs steeply pay two sweeps a block, as every block once did).
     #[inline(always)]
     fn feed<const SX: bool, const RANK: bool>(&mut self, sub: &[f32], off: usize, w: Option<&[f32]>) {
-        if self.m == f32::NEG_INFINITY {
+        if !W::ONE_SWEEP || self.m == f32::NEG_INFINITY {
             let bm = Self::block_max(sub);
             if bm.is_nan() {
                 // The row's sum is NaN; the block still counts for Σ w x and the rank.
@@ -639,8 +639,7 @@ impl<W: Vector> BlockLse<W> {
             Some(w) => W::load_or(&w[off + i..], 0.0),
             None => one,
         };
-        let ninf = W::splat(f32::NEG_INFINITY);
-        let (mut mx0, mut mx1) = (ninf, ninf);
+        let mut mx = W::splat(f32::NEG_INFINITY);
         let (mut a0, mut a1, mut bx, mut bc, mut ws) = (zero, zero, zero, zero, zero);
         let mv = W::splat(self.m);
         // The tail first: its temporaries are dead before the main loop starts.
@@ -652,7 +651,7 @@ impl<W: Vector> BlockLse<W> {
             let d = x - mv;
             a1 = W::select(keep, exp_sum(d), zero);
             if TRACK {
-                mx1 = W::max_nan_b(x, mx1);
+                mx = W::max_nan_b(x, mx);
             }
             if SX {
                 bx = bx + W::select(keep, d * wv(last), zero);
@@ -669,7 +668,7 @@ impl<W: Vector> BlockLse<W> {
             let d = x - mv;
             a0 = a0 + W::select(valid, exp_sum(d), zero);
             if TRACK {
-                mx1 = W::max_nan_b(x, mx1);
+                mx = W::max_nan_b(x, mx);
             }
             if SX {
                 bx = bx + W::select(valid, d * wv(full), zero);
@@ -688,8 +687,8 @@ impl<W: Vector> BlockLse<W> {
             a0 = add_exp(a0, d0);
             a1 = add_exp(a1, d1);
             if TRACK {
-                mx0 = W::max_nan_b(x0, mx0);
-                mx1 = W::max_nan_b(x1, mx1);
+                // One register for the maximum (AVX2 has 16: two spilled the exp's constants).
+                mx = W::max_nan_b(W::max_nan_b(x0, x1), mx);
             }
             if SX {
                 let (w0, w1) = (wv(2 * k * l), wv((2 * k + 1) * l));
@@ -709,7 +708,7 @@ impl<W: Vector> BlockLse<W> {
             let d = x - mv;
             a0 = add_exp(a0, d);
             if TRACK {
-                mx0 = W::max_nan_b(x, mx0);
+                mx = W::max_nan_b(x, mx);
             }
             if SX {
                 bx = d.mul_add(wv(i), bx);
@@ -722,7 +721,7 @@ impl<W: Vector> BlockLse<W> {
             }
             i += l;
         }
-        let max = if TRACK { hmax(W::max_nan_b(mx0, mx1)) } else { f32::NEG_INFINITY };
+        let max = if TRACK { hmax(mx) } else { f32::NEG_INFINITY };
         BlockSums { a0, a1, bx, ws, bc, max }
     }
 }
