@@ -471,8 +471,9 @@ struct BlockSums<W> {
     ws: W,
     /// Count of values above the target's.
     bc: W,
-    /// The block's maximum, when tracked (NaN ignored on x86, as in the maximum pass).
-    max: f32,
+    /// The block's maximum per lane, when tracked (NaN ignored on x86, as in the maximum
+    /// pass); `-inf` otherwise.
+    max: W,
 }
 
 /// How far (in log space) a block's maximum may pass the running maximum and still have
@@ -505,15 +506,21 @@ impl<W: Vector> BlockLse<W> {
             return;
         }
         let b = self.sweep::<SX, RANK, true>(sub, off, w);
-        if b.max > self.m + SLACK {
-            self.raise::<SX>(b.max);
+        if W::splat(self.m).ge(b.max).all_set() {
+            // Nothing above the running maximum (nor a NaN maximum): no rescale, and no
+            // horizontal maximum (a lane reduction a block).
+            self.accept::<SX>(b, sub.len(), w.is_some());
+            return;
+        }
+        let bm = hmax(b.max);
+        if bm > self.m + SLACK {
+            self.raise::<SX>(bm);
             let b = self.sweep::<SX, RANK, false>(sub, off, w);
             self.accept::<SX>(b, sub.len(), w.is_some());
         } else {
-            if b.max.is_nan() {
+            if bm.is_nan() {
                 self.nan = true;
             }
-            let bm = b.max;
             self.accept::<SX>(b, sub.len(), w.is_some());
             // The block's terms were taken relative to the old maximum: rescaled with the
             // rest, and Σ w (x - m) re-centred with them.
@@ -582,7 +589,7 @@ impl<W: Vector> BlockLse<W> {
             }
             i += l;
         }
-        let b = BlockSums { a0: zero, a1: zero, bx, ws, bc, max: f32::NEG_INFINITY };
+        let b = BlockSums { a0: zero, a1: zero, bx, ws, bc, max: W::splat(f32::NEG_INFINITY) };
         self.accept::<SX>(b, sub.len(), w.is_some());
     }
 
@@ -721,8 +728,7 @@ impl<W: Vector> BlockLse<W> {
             }
             i += l;
         }
-        let max = if TRACK { hmax(mx) } else { f32::NEG_INFINITY };
-        BlockSums { a0, a1, bx, ws, bc, max }
+        BlockSums { a0, a1, bx, ws, bc, max: mx }
     }
 }
 
