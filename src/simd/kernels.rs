@@ -649,42 +649,30 @@ impl<W: Vector> BlockLse<W> {
         let mut mx = W::splat(f32::NEG_INFINITY);
         let (mut a0, mut a1, mut bx, mut bc, mut ws) = (zero, zero, zero, zero, zero);
         let mv = W::splat(self.m);
-        // The tail first: its temporaries are dead before the main loop starts.
-        if over {
-            // Lanes `LANES - tail.len()..` are the tail's values (the rest repeat the last
-            // whole vector: masked off the sums, harmless to a maximum).
-            let x = W::load_or(&sub[last..], 0.0);
-            let keep = W::load_or(&IOTA, 0.0).ge(W::splat((l - tail.len()) as f32));
+        // The tail first: its temporaries are dead before the main loop starts. After a
+        // whole vector, the block's last LANES values, overlapping the vector before
+        // (lanes `LANES - tail.len()..` are the tail's; the rest repeat values already
+        // summed: masked off, harmless to a maximum); otherwise the tail padded with -inf.
+        if !tail.is_empty() {
+            let (x, mask, at) = if over {
+                let keep = W::load_or(&IOTA, 0.0).ge(W::splat((l - tail.len()) as f32));
+                (W::load_or(&sub[last..], 0.0), keep, last)
+            } else {
+                (W::load_or(tail, f32::NEG_INFINITY), first_lanes::<W>(tail.len()), full)
+            };
             let d = x - mv;
-            a1 = W::select(keep, exp_sum(d), zero);
+            a1 = W::select(mask, exp_sum(d), zero);
             if TRACK {
                 mx = W::max_nan_b(x, mx);
             }
             if SX {
-                bx = bx + W::select(keep, d * wv(last), zero);
+                bx = bx + W::select(mask, d * wv(at), zero);
                 if w.is_some() {
-                    ws = ws + W::select(keep, wv(last), zero);
+                    ws = ws + W::select(mask, wv(at), zero);
                 }
             }
             if RANK {
-                bc = bc + (x.gt(xtv) & keep & one);
-            }
-        } else if !tail.is_empty() {
-            let x = W::load_or(tail, f32::NEG_INFINITY);
-            let valid = first_lanes::<W>(tail.len());
-            let d = x - mv;
-            a0 = a0 + W::select(valid, exp_sum(d), zero);
-            if TRACK {
-                mx = W::max_nan_b(x, mx);
-            }
-            if SX {
-                bx = bx + W::select(valid, d * wv(full), zero);
-                if w.is_some() {
-                    ws = ws + W::select(valid, wv(full), zero);
-                }
-            }
-            if RANK {
-                bc = bc + (x.gt(xtv) & one);
+                bc = bc + (x.gt(xtv) & mask & one);
             }
         }
         let (pairs, odd) = vecs.as_chunks::<2>();

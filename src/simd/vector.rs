@@ -168,19 +168,31 @@ pub(crate) trait Vector:
     /// `acc = e.mul_add(scale, acc)` (the product is not rounded before the add).
     #[inline(always)]
     fn exp_parts(self) -> (Self, Self) {
+        // 1 + r + r^2 P(r), P of degree 4.
+        self.exp_split(false, [1.381_456_6e-3, 8.368_708e-3, 4.166_839e-2, 1.666_652_1e-1, 0.499_999_94])
+    }
+
+    /// `exp(t) = e * 2^n`: `n = round(t / ln 2)` (by adding `1.5 * 2^23`, whose low
+    /// mantissa bits then hold `n`), `r = t - n ln 2` (one constant when `one_constant`,
+    /// which needs a fused multiply-add; else Cody-Waite's two), and
+    /// `e = 1 + r + r^2 P(r)` in Horner's form (one FMA a degree, no separate `r^2` and
+    /// `+ 1`), `P`'s coefficients highest first.
+    #[inline(always)]
+    fn exp_split<const D: usize>(self, one_constant: bool, p: [f32; D]) -> (Self, Self) {
         const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
         let k = self.mul_add(Self::splat(core::f32::consts::LOG2_E), Self::splat(MAGIC));
         let n = k - Self::splat(MAGIC);
-        let r = n.mul_add(Self::splat(-0.693_359_4), self);
-        let r = n.mul_add(Self::splat(2.121_944_4e-4), r);
-        // 1 + r + r^2 P(r) in Horner's form (one FMA a degree, no separate r^2 and + 1).
-        let mut p = Self::splat(1.381_456_6e-3);
-        p = p.mul_add(r, Self::splat(8.368_708e-3));
-        p = p.mul_add(r, Self::splat(4.166_839e-2));
-        p = p.mul_add(r, Self::splat(1.666_652_1e-1));
-        p = p.mul_add(r, Self::splat(0.499_999_94));
-        p = p.mul_add(r, Self::splat(1.0));
-        let e = p.mul_add(r, Self::splat(1.0));
+        let r = if one_constant {
+            n.mul_add(Self::splat(-core::f32::consts::LN_2), self)
+        } else {
+            n.mul_add(Self::splat(2.121_944_4e-4), n.mul_add(Self::splat(-0.693_359_4), self))
+        };
+        let mut q = Self::splat(p[0]);
+        for &c in &p[1..] {
+            q = q.mul_add(r, Self::splat(c));
+        }
+        q = q.mul_add(r, Self::splat(1.0));
+        let e = q.mul_add(r, Self::splat(1.0));
         (e, k.pow2_of_magic())
     }
 
@@ -197,22 +209,13 @@ pub(crate) trait Vector:
     /// relative to its maximum) by `2 eps` relative, well inside the documented bound.
     #[inline(always)]
     fn exp_parts_sum(self) -> (Self, Self) {
-        const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
-        let k = self.mul_add(Self::splat(core::f32::consts::LOG2_E), Self::splat(MAGIC));
-        let n = k - Self::splat(MAGIC);
         // One constant needs the fused product (n ln 2 unrounded); without FMA the product
         // rounds (up to 4e-6 at n = 126), so the two-constant Cody-Waite split is kept there.
-        #[cfg(target_feature = "fma")]
-        let r = n.mul_add(Self::splat(-core::f32::consts::LN_2), self);
-        #[cfg(not(target_feature = "fma"))]
-        let r = n.mul_add(Self::splat(2.121_944_4e-4), n.mul_add(Self::splat(-0.693_359_4), self));
-        let mut p = Self::splat(8.309_261e-3);
-        p = p.mul_add(r, Self::splat(4.189_479_7e-2));
-        p = p.mul_add(r, Self::splat(1.666_716_5e-1));
-        p = p.mul_add(r, Self::splat(0.499_991_86));
-        p = p.mul_add(r, Self::splat(1.0));
-        let e = p.mul_add(r, Self::splat(1.0));
-        (e, k.pow2_of_magic())
+        // 1 + r + r^2 P(r), P of degree 3.
+        self.exp_split(
+            cfg!(target_feature = "fma"),
+            [8.309_261e-3, 4.189_479_7e-2, 1.666_716_5e-1, 0.499_991_86],
+        )
     }
 
     /// `ln(1 + e)` for `e` in `[0, 1]` without a logarithm or a division:
