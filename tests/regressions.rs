@@ -1320,3 +1320,25 @@ fn block_maximum_climbs_jumps_and_falls() {
         }
     }
 }
+
+/// `ext` target (at 1af5baf, x86-64-v4 build): a z-loss of `1.1e-42` (subnormal) on a row
+/// whose LSE is 61.8, every weight 0, so the per-position loss is the z-loss term alone,
+/// `4.19e-39` (subnormal). It was `(z * lse) * lse`: `z * lse` rounded in the subnormal
+/// range (absolute `2^-150`, relative 1e-5 there), then multiplied by `lse`: 3.8e-44 off,
+/// six times the bound (SIMD and scalar f32 alike). Fixed in `loss/class.rs`:
+/// `z * (lse * lse)`, one rounding into the subnormal range.
+#[test]
+fn fixed_subnormal_z_loss_product_order() {
+    let case = Case {
+        index: Index::U32,
+        logits: bits(&[61.0625, 61.0625]),
+        targets: vec![0],
+        weight: Some(bits(&[0.0, 0.0])),
+        label_smoothing: 0x1010_102c,
+        z_loss: 0x0000_0310,
+        reduction: Reduction::Mean,
+        ..Case::new(Family::Ce, Lay::Unbatched(2))
+    }
+    .sized();
+    check::run(&case);
+}

@@ -298,7 +298,9 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             if zl {
                 let lse = s.max + lse_rel;
                 z_acc.add(lse * lse);
-                pos_loss = pos_loss + z * lse * lse;
+                // `lse * lse` first: `z * lse` can be subnormal (a tiny z), and rounding it
+                // there, then multiplying by `lse`, multiplied that absolute rounding by `lse`.
+                pos_loss = pos_loss + z * (lse * lse);
                 a = a + s_z * (z + z) * lse;
             }
             if let Some(p) = per.as_deref_mut() {
