@@ -1246,10 +1246,7 @@ fn long_runs_of_equal_terms_within_lse_bound() {
         for a in [5.0f32, (c as f32).ln(), 12.0, 15.9] {
             for (big, cap) in [(a, None), (f32::INFINITY, Some(a)), (a, Some(4.0 * a))] {
                 for dtype in [Dtype::F32, Dtype::F16] {
-                    let enc = |v: f32| match dtype {
-                        Dtype::F16 => u32::from(half::f16::from_f32(v).to_bits()),
-                        _ => v.to_bits(),
-                    };
+                    let enc = |v: f32| dtype.bits(v);
                     let mut x = vec![enc(0.0); c];
                     x[c / 3] = enc(big);
                     let case = Case {
@@ -1291,10 +1288,7 @@ fn block_maximum_climbs_jumps_and_falls() {
     ];
     for (name, x) in &patterns {
         for dtype in [Dtype::F32, Dtype::F16] {
-            let enc = |v: f32| match dtype {
-                Dtype::F16 => u32::from(half::f16::from_f32(v).to_bits()),
-                _ => v.to_bits(),
-            };
+            let enc = |v: f32| dtype.bits(v);
             // Two rows: the pattern and its reverse.
             let mut logits: Vec<u32> = x.iter().map(|&v| enc(v)).collect();
             logits.extend(x.iter().rev().map(|&v| enc(v)));

@@ -409,14 +409,9 @@ fn fix_special(classes: usize, m: f32, s: f32) -> (f32, f32) {
 /// Elements per block of the blocked log-sum-exp (4 KiB of f32, L1-resident).
 const SUB: usize = 1024;
 
-/// `exp(t)` for `t <= 0` without the flush to 0 (results below `exp(-87.3)` are tiny
-/// positive values): for sums, where such terms vanish anyway.
-#[inline(always)]
-fn exp_sum<W: Vector>(t: W) -> W {
-    W::max_nan_b(W::splat(-87.3), t).exp_core()
-}
-
-/// `acc + exp(t)` for `t <= 0` as [`exp_sum`], the scale and the add in one FMA.
+/// `acc + exp(t)` for `t <= 4` ([`Vector::exp_parts_sum`]), the scale and the add in one
+/// FMA; no flush to 0 (terms below `exp(-87.3)` are tiny positive values, which vanish in
+/// a sum anyway).
 #[inline(always)]
 fn add_exp<W: Vector>(acc: W, t: W) -> W {
     let (e, scale) = W::max_nan_b(W::splat(-87.3), t).exp_parts_sum();
@@ -661,7 +656,8 @@ impl<W: Vector> BlockLse<W> {
                 (W::load_or(tail, f32::NEG_INFINITY), first_lanes::<W>(tail.len()), full)
             };
             let d = x - mv;
-            a1 = W::select(mask, exp_sum(d), zero);
+            // The same exp as the body's (masked lanes add 0).
+            a1 = W::select(mask, add_exp(zero, d), zero);
             if TRACK {
                 mx = W::max_nan_b(x, mx);
             }

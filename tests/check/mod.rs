@@ -257,7 +257,7 @@ const SPECIAL_WEIGHTS: [u32; 14] = [
 
 impl Dtype {
     /// The bits of `v` rounded to this type.
-    fn bits(self, v: f32) -> u32 {
+    pub fn bits(self, v: f32) -> u32 {
         match self {
             Dtype::F32 => v.to_bits(),
             Dtype::F16 => u32::from(f16::from_f32(v).to_bits()),
