@@ -120,7 +120,7 @@ pub(crate) trait Engine<R: Real> {
     /// The plain cross-entropy (no smoothing, z-loss or soft-cap) summed over positions
     /// `p0 .. p0 + tgt.len()`: `Σ w[t] ((max - x_t) + lse_rel)` over positions with a
     /// target. `tv` holds the same targets as f32 (-1 for none), for kernels that compare
-    /// them in vector lanes. Engines override it where they can do it without per-position
+    /// them in vector lanes: exact below 2^24 classes, unread above. Engines override it where they can do it without per-position
     /// statistics.
     fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tgt: &[usize], tv: &[f32], w: Option<&[f32]>) -> R
     where

@@ -241,6 +241,14 @@ fn problems<T: Element>(seed: u64) {
             (1, 3, 70),
             (2, 1000, 1),
             (2, 6, 48),
+            // The class counts the column kernels take as constants (2, 3, 4, 10), rows
+            // and channel-first.
+            (48, 2, 1),
+            (2, 2, 40),
+            (32, 3, 1),
+            (32, 4, 1),
+            (1, 4, 67),
+            (2, 10, 33),
         ]
     };
     for &(n, c, inner) in shapes {
@@ -258,7 +266,7 @@ fn problems<T: Element>(seed: u64) {
         let w: Vec<f32> = (0..c).map(|_| 0.5 + rng.unit()).collect();
         let tag = format!("{} ({n}, {c}, {inner})", T::DTYPE);
         let unit = 4.0 * EPS * (scale + (c as f64).ln() + 1.0);
-        for (ls, weighted) in [(0.0, false), (0.1, true)] {
+        for (ls, weighted) in [(0.0, false), (0.0, true), (0.1, true)] {
             let opts = CrossEntropyOptions::new().with_label_smoothing(ls).with_weight(if weighted {
                 Some(&w)
             } else {
@@ -307,6 +315,46 @@ fn problems<T: Element>(seed: u64) {
                         g64[j],
                         16.0 * (unit + EPS),
                     );
+                }
+            }
+        }
+        // The plain forward with one special logit (NaN, infinities, huge, tiny) at a
+        // position near each end and one in the middle: NaN and infinity where the
+        // reference has them, the bound elsewhere.
+        for &sp in &SPECIALS {
+            for at in [0, len / 2, len - 1] {
+                let mut r = raw.clone();
+                r[at] = sp;
+                let xs: Vec<T> = to(&r);
+                for o in [CrossEntropyOptions::new(), CrossEntropyOptions::new().with_weight(Some(&w))] {
+                    // A sum of losses past f32::MAX (a -3e38 target logit) overflows the
+                    // f32 accumulation, as PyTorch's f32 reduction does, even where the f64
+                    // mean would fit: documented, and then the f32 scalar twin agrees.
+                    let sum64: f64 =
+                        xent::scalar::cross_entropy(&xs, lay, &t, &o.with_reduction(Reduction::Sum)).unwrap();
+                    let overflows = (sum64 as f32).is_infinite();
+                    for red in [Reduction::Mean, Reduction::Sum] {
+                        let o = o.with_reduction(red);
+                        let l = f64::from(xent::cross_entropy(&xs, lay, &t, &o).unwrap());
+                        let l64: f64 = xent::scalar::cross_entropy(&xs, lay, &t, &o).unwrap();
+                        if overflows {
+                            let l32: f32 = xent::scalar::cross_entropy(&xs, lay, &t, &o).unwrap();
+                            assert!(
+                                l.is_infinite() && l == f64::from(l32),
+                                "forward {tag} {red:?} special {sp:e} at {at}: got {l:e}, f32 scalar {l32:e}"
+                            );
+                            continue;
+                        }
+                        let xs32: Vec<f32> = xs.iter().map(|v| v.to_f32()).collect();
+                        let u = 4.0 * EPS * (row_scale(&xs32) + (c as f64).ln() + 1.0);
+                        check(
+                            &format!("forward {tag} {red:?} special {sp:e} at {at}"),
+                            l,
+                            l64,
+                            1.5 * u * if red == Reduction::Sum { pos as f64 } else { 1.0 }
+                                + 8.0 * EPS * l64.abs(),
+                        );
+                    }
                 }
             }
         }

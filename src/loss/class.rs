@@ -147,23 +147,39 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
         let mut p0 = 0;
         while p0 < positions {
             let k = FAST.min(positions - p0);
+            // Branch-free, so that it vectorises: a target is counted when it is in
+            // range and not ignored (negative targets wrap past `classes`), and any other
+            // target that is not `ignore` is an error, found after the loop.
+            let mut bad = false;
+            let mut n = 0usize;
+            let ts = &targets[p0..p0 + k];
+            for ((&t, g), v) in ts.iter().zip(&mut tgt[..k]).zip(&mut tv[..k]) {
+                let t = t.to_i64();
+                let ign = t == spec.ignore;
+                let ok = ((t as u64) < classes as u64) & !ign;
+                bad |= !ok & !ign;
+                *g = if ok { t as usize } else { NO_TARGET };
+                // Through i32: exact where kernels compare it (below 2^24 classes); the
+                // engines don't read `tv` for larger class counts.
+                *v = if ok { t as i32 as f32 } else { -1.0 };
+                n += usize::from(ok);
+            }
+            if bad {
+                let q = (0..k).find(|&q| tgt[q] == NO_TARGET && targets[p0 + q].to_i64() != spec.ignore);
+                let q = q.unwrap_or(0);
+                return Err(Error::TargetOutOfRange {
+                    position: p0 + q,
+                    target: targets[p0 + q].to_i64(),
+                    classes,
+                });
+            }
+            counted += n;
             let mut w_part = R::zero();
-            for q in 0..k {
-                let t = targets[p0 + q].to_i64();
-                // One unsigned comparison for the common case (negative targets wrap).
-                if (t as u64) < classes as u64 && t != spec.ignore {
-                    let c = t as usize;
-                    tgt[q] = c;
-                    tv[q] = c as f32;
-                    counted += 1;
-                    if let Some(w) = spec.weight {
+            if let Some(w) = spec.weight {
+                for &c in &tgt[..k] {
+                    if c != NO_TARGET {
                         w_part = w_part + R::from_f32(w[c]);
                     }
-                } else if t == spec.ignore {
-                    tgt[q] = NO_TARGET;
-                    tv[q] = -1.0;
-                } else {
-                    return Err(Error::TargetOutOfRange { position: p0 + q, target: t, classes });
                 }
             }
             w_acc.add(w_part);

@@ -847,7 +847,7 @@ struct ColPass<W> {
 /// `x[base + c*stride ..][..LANES]`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn cols_pass<W: Vector, T: Element>(
+fn cols_pass<W: Vector, T: Element, const N: usize>(
     x: &[T],
     base: usize,
     stride: usize,
@@ -862,10 +862,7 @@ fn cols_pass<W: Vector, T: Element>(
     let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
     let mut wsum = 0.0f32;
     if cap.is_none() {
-        // Two sweeps over the (L1-resident) columns: the maximum and the target logit,
-        // then one exp per logit. NaN, +inf and all -inf columns reach the sum as NaN
-        // through `exp(x - max)`, exactly PyTorch's `x - max`.
-        let tvv = match tvs {
+        let tv = match tvs {
             Some(tvs) => W::load_or(tvs, -1.0),
             None => {
                 let mut tv = [-1.0f32; 16];
@@ -877,21 +874,17 @@ fn cols_pass<W: Vector, T: Element>(
                 W::load_or(&tv, -1.0)
             }
         };
-        let tv = tvv;
-        let (mut m, mut xt) = (W::splat(f32::NEG_INFINITY), W::splat(0.0));
-        for c in 0..classes {
-            let v: W = load_at(x, base + c * stride);
-            m = W::max_nan_b(v, m);
-            xt = W::select(tv.eq(W::splat(c as f32)), v, xt);
+        if N > 0 {
+            // A class count known at compile time: each column loaded once into a
+            // register, both sweeps unrolled, no per-load address or bounds arithmetic.
+            debug_assert_eq!(classes, N);
+            let mut cols = [W::splat(0.0); N];
+            for (c, v) in cols.iter_mut().enumerate() {
+                *v = load_at(x, base + c * stride);
+            }
+            return col_sweeps(N, |c| cols[c], tv, want, w);
         }
-        let rv = W::select(xt.abs().lt(W::splat(f32::INFINITY)), xt, W::splat(0.0));
-        let mut s = W::splat(0.0);
-        for c in 0..classes {
-            let v: W = load_at(x, base + c * stride);
-            s = add_exp(s, v - m);
-            side_sums(v, c, want, w, rv, xt, &mut sx, &mut cnt, &mut wsum);
-        }
-        return ColPass { acc: Lse { m, s }, tv: tvv, xt, rv, sx, cnt, wsum };
+        return col_sweeps(classes, |c| load_at(x, base + c * stride), tv, want, w);
     }
     let mut xt = [0.0f32; 16];
     for q in 0..l {
@@ -917,6 +910,39 @@ fn cols_pass<W: Vector, T: Element>(
         }
     }
     ColPass { acc, tv: W::load_or(&tv, -1.0), xt: xtv, rv, sx, cnt, wsum }
+}
+
+/// The two sweeps of an uncapped column pass over `classes` columns, `col(c)` giving the
+/// vector of class `c`: the maximum and the target logit, then one exp per logit. NaN,
+/// +inf and all -inf columns reach the sum as NaN through `exp(x - max)`, exactly
+/// PyTorch's `x - max`. The class index runs as an f32 beside `c` (exact below
+/// [`COLUMN_MAX_C`]), so comparing it with the target lanes needs no conversion.
+#[inline(always)]
+fn col_sweeps<W: Vector>(
+    classes: usize,
+    col: impl Fn(usize) -> W,
+    tv: W,
+    want: Want,
+    w: Option<&[f32]>,
+) -> ColPass<W> {
+    let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
+    let mut wsum = 0.0f32;
+    let (mut m, mut xt) = (W::splat(f32::NEG_INFINITY), W::splat(0.0));
+    let mut cf = 0.0f32;
+    for c in 0..classes {
+        let v = col(c);
+        m = W::max_nan_b(v, m);
+        xt = W::select(tv.eq(W::splat(cf)), v, xt);
+        cf += 1.0;
+    }
+    let rv = W::select(xt.abs().lt(W::splat(f32::INFINITY)), xt, W::splat(0.0));
+    let mut s = W::splat(0.0);
+    for c in 0..classes {
+        let v = col(c);
+        s = add_exp(s, v - m);
+        side_sums(v, c, want, w, rv, xt, &mut sx, &mut cnt, &mut wsum);
+    }
+    ColPass { acc: Lse { m, s }, tv, xt, rv, sx, cnt, wsum }
 }
 
 /// The optional sums of a column pass for class `c`: `Σ w (x - r)` (and `Σ w`) and the
@@ -974,7 +1000,7 @@ fn cols_stats<W: Vector, T: Element>(
     want: Want,
     out: &mut [Stats<f32>],
 ) {
-    let p = cols_pass::<W, T>(x, base, stride, classes, tgt, None, cap, w, want);
+    let p = cols_pass::<W, T, 0>(x, base, stride, classes, tgt, None, cap, w, want);
     let lse = lse_rel_v(classes, &p.acc);
     let max = W::select(lse.eq(lse), p.acc.m, W::splat(f32::NEG_INFINITY));
     let mut lanes = [[0.0f32; 16]; 5];
@@ -997,7 +1023,7 @@ fn cols_stats<W: Vector, T: Element>(
 /// `w[y] ((max - x_y) + lse_rel)` of `LANES` columns, 0 at the positions not counted.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn cols_ce_sum<W: Vector, T: Element>(
+fn cols_ce_sum<W: Vector, T: Element, const N: usize>(
     x: &[T],
     base: usize,
     stride: usize,
@@ -1006,7 +1032,7 @@ fn cols_ce_sum<W: Vector, T: Element>(
     tv: &[f32],
     w: Option<&[f32]>,
 ) -> W {
-    let p = cols_pass::<W, T>(x, base, stride, classes, tgt, Some(tv), None, None, Want::default());
+    let p = cols_pass::<W, T, N>(x, base, stride, classes, tgt, Some(tv), None, None, Want::default());
     let counted = p.tv.ge(W::splat(0.0));
     let wy = match w {
         None => W::splat(1.0),
@@ -1283,6 +1309,62 @@ fn column_runs(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize,
     }
 }
 
+/// [`Engine::ce_sum`] of the SIMD engine, with the class count `N` known at compile time
+/// (`N == lay.classes()`) or 0 when it is not.
+fn ce_sum_n<T: Element, const N: usize>(
+    x: &[T],
+    lay: Layout,
+    p0: usize,
+    tgt: &[usize],
+    tv: &[f32],
+    w: Option<&[f32]>,
+) -> f32 {
+    let classes = lay.classes();
+    debug_assert!(N == 0 || N == classes);
+    let l = V::LANES;
+    let k = tgt.len();
+    if classes >= COLUMN_MAX_C {
+        return ce_sum_from_stats::<Simd, f32, T>(x, lay, p0, tgt, w);
+    }
+    if lay.inner() == 1 {
+        if classes > SMALL_C || !TILE.is_multiple_of(l) {
+            return ce_sum_from_stats::<Simd, f32, T>(x, lay, p0, tgt, w);
+        }
+        // Small C: whole tiles of TILE rows transposed into columns.
+        let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
+        let mut buf = [0.0f32; SMALL_C * TILE];
+        for (j, (tg, tvj)) in tgt.chunks(TILE).zip(tv.chunks(TILE)).enumerate() {
+            let pj = p0 + j * TILE;
+            if tg.len() < TILE {
+                sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, pj, tg, w));
+                continue;
+            }
+            transpose_tile(x, pj, classes, &mut buf);
+            let mut g = 0;
+            while g < TILE {
+                vsum.add(cols_ce_sum::<V, f32, N>(&buf, g, TILE, classes, &tg[g..], &tvj[g..], w));
+                g += l;
+            }
+        }
+        sum.add(vsum.total());
+        return sum.get();
+    }
+    let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
+    column_runs(lay, p0, k, |q0, run, base0| {
+        let mut q = q0;
+        while q + l <= q0 + run {
+            let (base, stride) = (base0 + (q - q0), lay.inner());
+            vsum.add(cols_ce_sum::<V, T, N>(x, base, stride, classes, &tgt[q..], &tv[q..], w));
+            q += l;
+        }
+        if q < q0 + run {
+            sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, p0 + q, &tgt[q..q0 + run], w));
+        }
+    });
+    sum.add(vsum.total());
+    sum.get()
+}
+
 macro_rules! row_sums_dispatch {
     ($w:ty, $t:ty, $row:expr, $tt:expr, $cap:expr, $wt:expr, $want:expr) => {{
         match ($want.sx, $want.rank, $cap) {
@@ -1358,49 +1440,15 @@ impl Engine<f32> for Simd {
         tv: &[f32],
         w: Option<&[f32]>,
     ) -> f32 {
-        let classes = lay.classes();
-        let l = V::LANES;
-        let k = tgt.len();
-        if classes >= COLUMN_MAX_C {
-            return ce_sum_from_stats::<Self, f32, T>(x, lay, p0, tgt, w);
+        // The column kernels' class count as a constant where it is small and common
+        // (measured: C = 4 channel-first and C = 10 rows, see `col_sweeps`).
+        match lay.classes() {
+            2 => ce_sum_n::<T, 2>(x, lay, p0, tgt, tv, w),
+            3 => ce_sum_n::<T, 3>(x, lay, p0, tgt, tv, w),
+            4 => ce_sum_n::<T, 4>(x, lay, p0, tgt, tv, w),
+            10 => ce_sum_n::<T, 10>(x, lay, p0, tgt, tv, w),
+            _ => ce_sum_n::<T, 0>(x, lay, p0, tgt, tv, w),
         }
-        if lay.inner() == 1 {
-            if classes > SMALL_C || !TILE.is_multiple_of(l) {
-                return ce_sum_from_stats::<Self, f32, T>(x, lay, p0, tgt, w);
-            }
-            // Small C: whole tiles of TILE rows transposed into columns.
-            let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
-            let mut buf = [0.0f32; SMALL_C * TILE];
-            for (j, (tg, tvj)) in tgt.chunks(TILE).zip(tv.chunks(TILE)).enumerate() {
-                let pj = p0 + j * TILE;
-                if tg.len() < TILE {
-                    sum.add(ce_sum_from_stats::<Self, f32, T>(x, lay, pj, tg, w));
-                    continue;
-                }
-                transpose_tile(x, pj, classes, &mut buf);
-                let mut g = 0;
-                while g < TILE {
-                    vsum.add(cols_ce_sum::<V, f32>(&buf, g, TILE, classes, &tg[g..], &tvj[g..], w));
-                    g += l;
-                }
-            }
-            sum.add(vsum.total());
-            return sum.get();
-        }
-        let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
-        column_runs(lay, p0, k, |q0, run, base0| {
-            let mut q = q0;
-            while q + l <= q0 + run {
-                let (base, stride) = (base0 + (q - q0), lay.inner());
-                vsum.add(cols_ce_sum::<V, T>(x, base, stride, classes, &tgt[q..], &tv[q..], w));
-                q += l;
-            }
-            if q < q0 + run {
-                sum.add(ce_sum_from_stats::<Self, f32, T>(x, lay, p0 + q, &tgt[q..q0 + run], w));
-            }
-        });
-        sum.add(vsum.total());
-        sum.get()
     }
 
     fn class_grad<T: Element>(

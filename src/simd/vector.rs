@@ -117,11 +117,14 @@ pub(crate) trait Vector:
         let small = m.lt(Self::splat(core::f32::consts::FRAC_1_SQRT_2));
         let e = e - (small & one);
         let x = Self::select(small, m + m, m) - one;
-        let mut p = Self::splat(P[8]);
-        for &c in P[..8].iter().rev() {
-            p = p.mul_add(x, Self::splat(c));
-        }
+        // Estrin's scheme: four dependent FMAs instead of Horner's eight, for callers
+        // (a column kernel's per-position `ln`) whose critical path runs through it.
+        let c = |i: usize| Self::splat(P[i]);
         let x2 = x * x;
+        let x4 = x2 * x2;
+        let r0 = c(3).mul_add(x, c(2)).mul_add(x2, c(1).mul_add(x, c(0)));
+        let r1 = c(7).mul_add(x, c(6)).mul_add(x2, c(5).mul_add(x, c(4)));
+        let p = (x4 * x4).mul_add(c(8), r1.mul_add(x4, r0));
         let r = (x2 * x) * p;
         let r = e.mul_add(Self::splat(-2.121_944_4e-4), r);
         let r = r + Self::splat(-0.5).mul_add(x2, x);
