@@ -5,7 +5,7 @@
 //! coefficients with a few scalar operations per position, and asks the engine to write
 //! the gradient. Everything per element happens in an engine.
 
-use crate::{Element, Layout, Real};
+use crate::{Element, Error, Layout, Real};
 
 /// Positions per engine call.
 pub(crate) const TILE: usize = 16;
@@ -175,7 +175,8 @@ pub(crate) trait Engine<R: Real> {
 
     /// Element-wise loss over `x`, `y` (elements `i0 ..` of the whole input, for weight
     /// broadcasting): returns the sum of the (weighted) losses, writes them into `per`
-    /// and `scale * d loss / d x` into `grad` when given.
+    /// and `scale * d loss / d x` into `grad` when given. BCE's inputs and targets are
+    /// checked first ([`bce_domain`]): on an error nothing is written.
     #[allow(clippy::too_many_arguments)]
     fn binary<T: Element>(
         kind: Binary<R>,
@@ -186,10 +187,28 @@ pub(crate) trait Engine<R: Real> {
         pw: Option<&[f32]>,
         per: Option<&mut [R]>,
         grad: Option<(&mut [R], R)>,
-    ) -> R;
+    ) -> Result<R, Error>;
 
     /// Index of the first value outside `[0, 1]` (NaN included).
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize>;
+}
+
+/// BCE's domain error for elements `i0 ..` given the first input (`xj`) and target (`yk`)
+/// outside `[0, 1]`: the one at the lower position, the input's at equal positions.
+pub(crate) fn bce_domain<T: Element>(
+    x: &[T],
+    y: &[T],
+    i0: usize,
+    xj: Option<usize>,
+    yk: Option<usize>,
+) -> Result<(), Error> {
+    let (what, j, value) = match (xj, yk) {
+        (Some(j), Some(k)) if k < j => ("target", k, y[k].to_f32()),
+        (Some(j), _) => ("input", j, x[j].to_f32()),
+        (None, Some(k)) => ("target", k, y[k].to_f32()),
+        (None, None) => return Ok(()),
+    };
+    Err(Error::ValueOutOfRange { what, position: i0 + j, value })
 }
 
 /// [`Engine::ce_sum`] from [`Engine::class_stats`], one tile at a time.

@@ -731,6 +731,31 @@ fn bce_target_outside_unit_interval() {
     }
 }
 
+/// Targets all 0 or 1 take a path whose domain check of the targets is their 0/1 test;
+/// the inputs are still checked, and the lowest position wins (the input's at a tie).
+#[test]
+fn bce_hard_targets_still_check_inputs() {
+    fn case<T: Element>(n: usize, bad_p: &[(usize, f32)], bad_y: &[(usize, f32)], want: Error) {
+        let (mut p, _) = unit_data(n);
+        let mut y: Vec<f32> = (0..n).map(|i| (i % 2) as f32).collect();
+        bad_p.iter().for_each(|&(i, v)| p[i] = v);
+        bad_y.iter().for_each(|&(i, v)| y[i] = v);
+        let (p, y) = (widen::<T>(&p), widen::<T>(&y));
+        expect(bce_family(&p, &y, &BceOptions::new()), want, &want.to_string());
+    }
+    let input = |position, value| Error::ValueOutOfRange { what: "input", position, value };
+    let target = |position, value| Error::ValueOutOfRange { what: "target", position, value };
+    case::<f32>(40, &[(17, 1.5)], &[], input(17, 1.5));
+    case::<f16>(40, &[(17, -0.5)], &[], input(17, -0.5));
+    case::<f32>(2000, &[(1900, f32::NAN)], &[], input(1900, f32::NAN));
+    // The first block's targets are hard, the second's are not.
+    case::<f32>(2000, &[(1900, 2.0)], &[(1500, 0.5)], input(1900, 2.0));
+    case::<f32>(2000, &[(1900, 2.0)], &[(1500, 3.0)], target(1500, 3.0));
+    case::<f32>(40, &[(9, 2.0)], &[(5, -1.0)], target(5, -1.0));
+    case::<f32>(40, &[(5, 2.0)], &[(5, -1.0)], input(5, 2.0));
+    case::<bf16>(40, &[(5, 2.0)], &[(5, -1.0)], input(5, 2.0));
+}
+
 #[test]
 fn bce_accepts_the_closed_unit_interval() {
     let p = [0.0_f32, 1.0, -0.0, 1.0, 0.0];

@@ -45,21 +45,9 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
     while i0 < n {
         let i1 = n.min(i0 + BLOCK);
         let (xb, yb) = (&x[i0..i1], &y[i0..i1]);
-        if matches!(kind, Binary::Bce) {
-            // The bad value at the lowest position (the input's, at equal positions).
-            let bad = match (E::first_outside_unit(xb), E::first_outside_unit(yb)) {
-                (Some(j), Some(k)) if k < j => Some(("target", k, yb[k].to_f32())),
-                (Some(j), _) => Some(("input", j, xb[j].to_f32())),
-                (None, Some(k)) => Some(("target", k, yb[k].to_f32())),
-                (None, None) => None,
-            };
-            if let Some((what, j, value)) = bad {
-                return Err(Error::ValueOutOfRange { what, position: i0 + j, value });
-            }
-        }
         let pb = per.as_deref_mut().map(|p| &mut p[i0..i1]);
         let gb = grad.as_deref_mut().map(|g| (&mut g[i0..i1], scale));
-        acc.add(E::binary(kind, xb, yb, i0, weight, pos_weight, pb, gb));
+        acc.add(E::binary(kind, xb, yb, i0, weight, pos_weight, pb, gb)?);
         i0 = i1;
     }
     Ok(match reduction {

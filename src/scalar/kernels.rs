@@ -5,8 +5,8 @@
 //! (max, then the sums relative to it), `libm` for every transcendental function.
 
 use crate::element::real;
-use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
-use crate::{Element, Layout, Real};
+use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want, bce_domain};
+use crate::{Element, Error, Layout, Real};
 
 /// The scalar engine, computing in `R` (f32 or f64).
 pub(crate) struct Scalar;
@@ -208,7 +208,11 @@ impl<R: Real> Engine<R> for Scalar {
         pw: Option<&[f32]>,
         mut per: Option<&mut [R]>,
         mut grad: Option<(&mut [R], R)>,
-    ) -> R {
+    ) -> Result<R, Error> {
+        if matches!(kind, Binary::Bce) {
+            let out = |v: &[T]| <Self as Engine<R>>::first_outside_unit(v);
+            bce_domain(x, y, i0, out(x), out(y))?;
+        }
         let mut acc = R::zero();
         for j in 0..x.len() {
             let xi = real::<R, T>(x[j]);
@@ -231,7 +235,7 @@ impl<R: Real> Engine<R> for Scalar {
                 g[j] = d * wi * *scale;
             }
         }
-        acc
+        Ok(acc)
     }
 
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize> {

@@ -26,10 +26,11 @@
 
 use super::vector::{V, Vector};
 use crate::engine::{
-    Acc, Binary, Coef, Engine, GradDst, NO_TARGET, SoftCoef, SoftStats, Stats, TILE, Want, ce_sum_from_stats,
+    Acc, Binary, Coef, Engine, GradDst, NO_TARGET, SoftCoef, SoftStats, Stats, TILE, Want, bce_domain,
+    ce_sum_from_stats,
 };
 use crate::scalar::kernels::Scalar;
-use crate::{Element, Layout};
+use crate::{Element, Error, Layout};
 use wide::f32x8;
 
 /// The SIMD engine (f32 arithmetic).
@@ -208,8 +209,9 @@ fn binary_vec<W: Vector, const GRAD: bool>(
 /// The running state of an element-wise loss over one block.
 struct BinaryRun<'a, W> {
     kind: Binary<f32>,
-    /// The current block's targets are all 0 or 1 (BCE's one-log path).
-    hard: bool,
+    /// Whether the block's targets are all 0 or 1 (BCE's one-log path), when known for
+    /// the whole call; each converted block tests its own otherwise.
+    hard: Option<bool>,
     wb: Option<Bcast<'a>>,
     pb: Option<Bcast<'a>>,
     scale: W,
@@ -223,6 +225,7 @@ impl<W: Vector> BinaryRun<'_, W> {
     #[inline(always)]
     fn vec<const PER: bool, const GRAD: bool>(
         &mut self,
+        f: impl Fn(W, W, Option<W>) -> (W, W),
         xv: W,
         yv: W,
         per: &mut [f32],
@@ -231,7 +234,7 @@ impl<W: Vector> BinaryRun<'_, W> {
     ) {
         let wv = self.wb.as_mut().map(|b| b.next::<W>());
         let pwv = self.pb.as_mut().map(|b| b.next::<W>());
-        let (l, d) = binary_vec::<W, GRAD>(self.kind, self.hard, xv, yv, pwv);
+        let (l, d) = f(xv, yv, pwv);
         let (l, d) = match wv {
             Some(wv) => (l * wv, d * wv),
             None => (l, d),
@@ -255,15 +258,70 @@ impl<W: Vector> BinaryRun<'_, W> {
         grad: &mut [f32],
         off: usize,
     ) {
+        let kind = self.kind;
+        let hard = matches!(kind, Binary::Bce)
+            && self.hard.unwrap_or_else(|| {
+                let (ys, yt) = W::split(yf);
+                all_hard::<W>(ys, yt)
+            });
+        // The loss chosen once per block, so each loop below is one loss's straight code
+        // (a per-vector match on the kind kept every loss's branches in the loop).
+        match kind {
+            Binary::Bce if hard => self.lanes::<PER, GRAD>(
+                |x, y, p| binary_vec::<W, GRAD>(Binary::Bce, true, x, y, p),
+                xf,
+                yf,
+                per,
+                grad,
+                off,
+            ),
+            Binary::Bce => self.lanes::<PER, GRAD>(
+                |x, y, p| binary_vec::<W, GRAD>(Binary::Bce, false, x, y, p),
+                xf,
+                yf,
+                per,
+                grad,
+                off,
+            ),
+            Binary::BceLogits => self.lanes::<PER, GRAD>(
+                |x, y, p| binary_vec::<W, GRAD>(Binary::BceLogits, false, x, y, p),
+                xf,
+                yf,
+                per,
+                grad,
+                off,
+            ),
+            Binary::SigmoidFocal { .. } => self.lanes::<PER, GRAD>(
+                |x, y, p| binary_vec::<W, GRAD>(kind, false, x, y, p),
+                xf,
+                yf,
+                per,
+                grad,
+                off,
+            ),
+        }
+    }
+
+    /// The vectors of a block through the loss `f`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn lanes<const PER: bool, const GRAD: bool>(
+        &mut self,
+        f: impl Fn(W, W, Option<W>) -> (W, W) + Copy,
+        xf: &[f32],
+        yf: &[f32],
+        per: &mut [f32],
+        grad: &mut [f32],
+        off: usize,
+    ) {
         let (xs, xt) = W::split(xf);
         let (ys, yt) = W::split(yf);
         let l = W::LANES;
-        self.hard = matches!(self.kind, Binary::Bce) && all_hard::<W>(ys, yt);
         for (j, (a, b)) in xs.iter().zip(ys).enumerate() {
             let i = off + j * l;
             let p = if PER { &mut per[i..i + l] } else { &mut [][..] };
             let g = if GRAD { &mut grad[i..i + l] } else { &mut [][..] };
-            self.vec::<PER, GRAD>(W::from_arr(a), W::from_arr(b), p, g, None);
+            self.vec::<PER, GRAD>(f, W::from_arr(a), W::from_arr(b), p, g, None);
         }
         if !xt.is_empty() {
             let i = off + xs.len() * l;
@@ -271,7 +329,7 @@ impl<W: Vector> BinaryRun<'_, W> {
             let p = if PER { &mut per[i..] } else { &mut [][..] };
             let g = if GRAD { &mut grad[i..] } else { &mut [][..] };
             // Padding 0.5 keeps BCE's logs finite; the lanes are masked and not stored.
-            self.vec::<PER, GRAD>(W::load_or(xt, 0.5), W::load_or(yt, 0.5), p, g, Some(valid));
+            self.vec::<PER, GRAD>(f, W::load_or(xt, 0.5), W::load_or(yt, 0.5), p, g, Some(valid));
         }
     }
 }
@@ -302,10 +360,24 @@ fn binary_run<W: Vector, T: Element, const PER: bool, const GRAD: bool>(
     per: &mut [f32],
     grad: &mut [f32],
     scale: f32,
-) -> f32 {
+) -> Result<f32, Error> {
+    let mut hard = None;
+    if matches!(kind, Binary::Bce) {
+        // The domain check, with the 0/1 test of the targets first: targets all 0 or 1
+        // are inside [0, 1] without a second scan, and the block's loop is told so.
+        let yk = match T::as_f32(y) {
+            Some(yf) => {
+                let (ys, yt) = W::split(yf);
+                hard = Some(all_hard::<W>(ys, yt));
+                if hard == Some(true) { None } else { Simd::first_outside_unit(y) }
+            }
+            None => Simd::first_outside_unit(y),
+        };
+        bce_domain(x, y, i0, Simd::first_outside_unit(x), yk)?;
+    }
     let mut st = BinaryRun {
         kind,
-        hard: false,
+        hard,
         wb: w.map(|w| Bcast::new(w, i0)),
         pb: pw.map(|p| Bcast::new(p, i0)),
         scale: W::splat(scale),
@@ -330,7 +402,7 @@ fn binary_run<W: Vector, T: Element, const PER: bool, const GRAD: bool>(
             }
         }
     }
-    st.acc.reduce_add()
+    Ok(st.acc.reduce_add())
 }
 
 /// Mask of the first `n` lanes.
@@ -1595,7 +1667,7 @@ impl Engine<f32> for Simd {
         pw: Option<&[f32]>,
         per: Option<&mut [f32]>,
         grad: Option<(&mut [f32], f32)>,
-    ) -> f32 {
+    ) -> Result<f32, Error> {
         match (per, grad) {
             (None, None) => binary_run::<V, T, false, false>(kind, x, y, i0, w, pw, &mut [], &mut [], 0.0),
             (Some(p), None) => binary_run::<V, T, true, false>(kind, x, y, i0, w, pw, p, &mut [], 0.0),
