@@ -13,6 +13,9 @@ pub(crate) const TILE: usize = 16;
 pub(crate) const BLOCK: usize = 1024;
 /// "No target" in a tile's target list.
 pub(crate) const NO_TARGET: usize = usize::MAX;
+/// Class counts below this have every class index exact as an f32 (vector lanes compare
+/// targets that way).
+pub(crate) const F32_EXACT_C: usize = 1 << 24;
 
 /// One position's softmax statistics, over its (soft-capped) logits `x'`:
 /// `max`, `lse_rel = ln Σ exp(x' - max)` (so `lse = max + lse_rel`), `xt = x'[t]` (0
@@ -118,16 +121,16 @@ pub(crate) trait Engine<R: Real> {
     );
 
     /// The plain cross-entropy (no smoothing, z-loss or soft-cap) summed over positions
-    /// `p0 .. p0 + tgt.len()`: `Σ w[t] ((max - x_t) + lse_rel)` over positions with a
-    /// target. `tv` holds the same targets as f32 (-1 for none), for kernels that compare
-    /// them in vector lanes: exact below 2^24 classes, unread above. Engines override it where they can do it without per-position
+    /// `p0 .. p0 + tv.len()`: `Σ w[t] ((max - x_t) + lse_rel)` over positions with a
+    /// target, `tv[q]` the target class of position `p0 + q` as an f32 (-1 for none; exact,
+    /// since the driver takes this path below [`F32_EXACT_C`] classes), the form vector
+    /// lanes compare. Engines override it where they can do it without per-position
     /// statistics.
-    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tgt: &[usize], tv: &[f32], w: Option<&[f32]>) -> R
+    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> R
     where
         Self: Sized,
     {
-        let _ = tv;
-        ce_sum_from_stats::<Self, R, T>(x, lay, p0, tgt, w)
+        ce_sum_from_stats::<Self, R, T>(x, lay, p0, tv, w)
     }
 
     /// The soft-capped logit `s * tanh(v / s)`, rounded exactly as the engine's own passes
@@ -216,15 +219,19 @@ pub(crate) fn ce_sum_from_stats<E: Engine<R>, R: Real, T: Element>(
     x: &[T],
     lay: Layout,
     p0: usize,
-    tgt: &[usize],
+    tv: &[f32],
     w: Option<&[f32]>,
 ) -> R {
     let mut st = [Stats::<R>::default(); TILE];
+    let mut tgt = [NO_TARGET; TILE];
     let mut sum = Acc::new();
-    for (k0, tg) in tgt.chunks(TILE).enumerate() {
-        let st = &mut st[..tg.len()];
+    for (k0, tvs) in tv.chunks(TILE).enumerate() {
+        let (st, tg) = (&mut st[..tvs.len()], &mut tgt[..tvs.len()]);
+        for (g, &v) in tg.iter_mut().zip(tvs) {
+            *g = if v >= 0.0 { v as usize } else { NO_TARGET };
+        }
         E::class_stats(x, lay, p0 + k0 * TILE, tg, None, w, Want::default(), st);
-        for (s, &t) in st.iter().zip(tg) {
+        for (s, &t) in st.iter().zip(tg.iter()) {
             if t != NO_TARGET {
                 let wy = w.map_or(R::one(), |w| R::from_f32(w[t]));
                 sum.add(wy * ((s.max - s.xt) + s.lse_rel));

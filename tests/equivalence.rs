@@ -249,6 +249,9 @@ fn problems<T: Element>(seed: u64) {
             (32, 4, 1),
             (1, 4, 67),
             (2, 10, 33),
+            // Several of the plain forward's tiles (256 positions) and a partial one.
+            (2, 4, 300),
+            (600, 3, 1),
         ]
     };
     for &(n, c, inner) in shapes {

@@ -386,6 +386,15 @@ fn bad_target_found_after_many_tiles_rows_and_channel_first() {
     expect(class_families(&x, Layout::rows(50, 3), &t, -100, None), want, text);
     expect(class_families(&x, Layout::channel_first(2, 3, 25), &t, -100, None), want, text);
     expect(class_families(&x, Layout::channel_first(1, 3, 50), &t, -100, None), want, text);
+    // Past the plain forward's first tile of 256 positions, after ignored ones.
+    let x = varied(700, 3);
+    let mut t: Vec<i64> = (0..700).map(|i| if i % 5 == 0 { -100 } else { (i % 3) as i64 }).collect();
+    t[613] = 7;
+    t[650] = -1;
+    let want = Error::TargetOutOfRange { position: 613, target: 7, classes: 3 };
+    let text = "target 7 at position 613 is out of range for 3 classes";
+    expect(class_families(&x, Layout::rows(700, 3), &t, -100, None), want, text);
+    expect(class_families(&x, Layout::channel_first(7, 3, 100), &t, -100, None), want, text);
 }
 
 #[test]

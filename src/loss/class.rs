@@ -3,7 +3,7 @@
 
 use super::{Io, check_len, check_nonneg, check_smoothing, check_softcap, check_weight};
 use crate::element::real;
-use crate::engine::{Acc, Coef, Engine, NO_TARGET, Stats, TILE, Want};
+use crate::engine::{Acc, Coef, Engine, F32_EXACT_C, NO_TARGET, Stats, TILE, Want};
 use crate::{ClassIndex, CrossEntropyOptions, Element, Error, Layout, Real, Reduction, SoftmaxFocalOptions};
 
 /// Which class-index softmax loss.
@@ -134,13 +134,19 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     let zl = z > R::zero();
     let mut ce_acc = Acc::new();
     let plain = !focal && !smoothing && !zl && cap.is_none();
-    if matches!(io, Io::Fwd(_)) && per.is_none() && matches!(lse_io, LseIo::None) && plain {
+    if matches!(io, Io::Fwd(_))
+        && per.is_none()
+        && matches!(lse_io, LseIo::None)
+        && plain
+        && classes < F32_EXACT_C
+    {
         // The plain forward: the engine sums the losses of a tile without per-position
-        // statistics, and the targets are checked and counted in the same loop.
-        // Tiles of 4 TILE positions: fewer calls and reductions per position.
-        const FAST: usize = 4 * TILE;
+        // statistics, and the targets are checked, counted and converted to f32 lanes in
+        // one loop. Long tiles (1 KiB of targets): a call's fixed cost (its reductions and
+        // the pipeline's ramp at every start) showed as a third of a channel-first C = 4
+        // forward at 64 positions a call, a tenth at 256.
+        const FAST: usize = 16 * TILE;
         let x = io.input();
-        let mut tgt = [NO_TARGET; FAST];
         let mut tv = [-1.0f32; FAST];
         let mut w_acc = Acc::new();
         let mut counted = 0usize;
@@ -153,19 +159,17 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             let mut bad = false;
             let mut n = 0usize;
             let ts = &targets[p0..p0 + k];
-            for ((&t, g), v) in ts.iter().zip(&mut tgt[..k]).zip(&mut tv[..k]) {
+            for (&t, v) in ts.iter().zip(&mut tv[..k]) {
                 let t = t.to_i64();
                 let ign = t == spec.ignore;
                 let ok = ((t as u64) < classes as u64) & !ign;
                 bad |= !ok & !ign;
-                *g = if ok { t as usize } else { NO_TARGET };
-                // Through i32: exact where kernels compare it (below 2^24 classes); the
-                // engines don't read `tv` for larger class counts.
+                // Through i32: exact below F32_EXACT_C.
                 *v = if ok { t as i32 as f32 } else { -1.0 };
                 n += usize::from(ok);
             }
             if bad {
-                let q = (0..k).find(|&q| tgt[q] == NO_TARGET && targets[p0 + q].to_i64() != spec.ignore);
+                let q = (0..k).find(|&q| tv[q] < 0.0 && targets[p0 + q].to_i64() != spec.ignore);
                 let q = q.unwrap_or(0);
                 return Err(Error::TargetOutOfRange {
                     position: p0 + q,
@@ -176,14 +180,14 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             counted += n;
             let mut w_part = R::zero();
             if let Some(w) = spec.weight {
-                for &c in &tgt[..k] {
-                    if c != NO_TARGET {
-                        w_part = w_part + R::from_f32(w[c]);
+                for &c in &tv[..k] {
+                    if c >= 0.0 {
+                        w_part = w_part + R::from_f32(w[c as usize]);
                     }
                 }
             }
             w_acc.add(w_part);
-            ce_acc.add(E::ce_sum(x, lay, p0, &tgt[..k], &tv[..k], spec.weight));
+            ce_acc.add(E::ce_sum(x, lay, p0, &tv[..k], spec.weight));
             p0 += k;
         }
         let w_total = if spec.weight.is_some() { w_acc.get() } else { R::from_usize(counted) };

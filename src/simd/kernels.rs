@@ -26,8 +26,8 @@
 
 use super::vector::{V, Vector};
 use crate::engine::{
-    Acc, Binary, Coef, Engine, GradDst, NO_TARGET, SoftCoef, SoftStats, Stats, TILE, Want, bce_domain,
-    ce_sum_from_stats,
+    Acc, Binary, Coef, Engine, F32_EXACT_C, GradDst, NO_TARGET, SoftCoef, SoftStats, Stats, TILE, Want,
+    bce_domain, ce_sum_from_stats,
 };
 use crate::scalar::kernels::Scalar;
 use crate::{Element, Error, Layout};
@@ -41,7 +41,7 @@ const BUF: usize = 256;
 /// Rows with at most this many classes are transposed and handled as columns.
 const SMALL_C: usize = 16;
 /// Column kernels compare class indices as f32 lanes: exact below 2^24 classes.
-const COLUMN_MAX_C: usize = 1 << 24;
+const COLUMN_MAX_C: usize = F32_EXACT_C;
 /// Lane indices, for tail masks.
 const IOTA: [f32; 16] = [0., 1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12., 13., 14., 15.];
 
@@ -291,8 +291,8 @@ impl<W: Vector> BinaryRun<'_, W> {
                 grad,
                 off,
             ),
-            Binary::SigmoidFocal { .. } => self.lanes::<PER, GRAD>(
-                |x, y, p| binary_vec::<W, GRAD>(kind, false, x, y, p),
+            Binary::SigmoidFocal { alpha, gamma } => self.lanes::<PER, GRAD>(
+                move |x, y, p| binary_vec::<W, GRAD>(Binary::SigmoidFocal { alpha, gamma }, false, x, y, p),
                 xf,
                 yf,
                 per,
@@ -1100,19 +1100,19 @@ fn cols_ce_sum<W: Vector, T: Element, const N: usize>(
     base: usize,
     stride: usize,
     classes: usize,
-    tgt: &[usize],
     tv: &[f32],
     w: Option<&[f32]>,
 ) -> W {
-    let p = cols_pass::<W, T, N>(x, base, stride, classes, tgt, Some(tv), None, None, Want::default());
+    // (`cols_pass` reads the targets from `tv` alone when given them and no cap.)
+    let p = cols_pass::<W, T, N>(x, base, stride, classes, &[], Some(tv), None, None, Want::default());
     let counted = p.tv.ge(W::splat(0.0));
     let wy = match w {
         None => W::splat(1.0),
         Some(w) => {
             let mut wy = [0.0f32; 16];
-            for q in 0..W::LANES {
-                if tgt[q] < classes {
-                    wy[q] = w[tgt[q]];
+            for (d, &t) in wy.iter_mut().zip(&tv[..W::LANES]) {
+                if t >= 0.0 {
+                    *d = w[t as usize];
                 }
             }
             W::load_or(&wy, 0.0)
@@ -1369,15 +1369,42 @@ fn dst_input<'a, T: Element>(dst: &'a GradDst<'_, T, f32>) -> &'a [T] {
 /// of the run's first logit of class 0, and the class stride is `inner`.
 #[inline(always)]
 fn column_runs(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize, usize)) {
-    let inner = lay.inner();
-    let mut q = 0;
-    while q < k {
+    for (q0, run, base) in ColumnRuns::new(lay, p0, k) {
+        f(q0, run, base);
+    }
+}
+
+/// The runs of [`column_runs`] as an iterator `(q0, run, base)`, for loops whose
+/// accumulators should stay in registers (a closure's captured ones live in memory).
+struct ColumnRuns {
+    lay: Layout,
+    p0: usize,
+    k: usize,
+    q: usize,
+}
+
+impl ColumnRuns {
+    #[inline(always)]
+    fn new(lay: Layout, p0: usize, k: usize) -> Self {
+        Self { lay, p0, k, q: 0 }
+    }
+}
+
+impl Iterator for ColumnRuns {
+    type Item = (usize, usize, usize);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.q >= self.k {
+            return None;
+        }
+        let (q, p) = (self.q, self.p0 + self.q);
         // One division per run: the run's first logit, then the run is contiguous.
-        let (base, _) = lay.row(p0 + q);
-        let i = (p0 + q) % inner;
-        let run = (k - q).min(inner - i);
-        f(q, run, base);
-        q += run;
+        let (base, _) = self.lay.row(p);
+        let i = p % self.lay.inner();
+        let run = (self.k - q).min(self.lay.inner() - i);
+        self.q += run;
+        Some((q, run, base))
     }
 }
 
@@ -1387,34 +1414,31 @@ fn ce_sum_n<T: Element, const N: usize>(
     x: &[T],
     lay: Layout,
     p0: usize,
-    tgt: &[usize],
     tv: &[f32],
     w: Option<&[f32]>,
 ) -> f32 {
     let classes = lay.classes();
     debug_assert!(N == 0 || N == classes);
+    debug_assert!(classes < COLUMN_MAX_C);
     let l = V::LANES;
-    let k = tgt.len();
-    if classes >= COLUMN_MAX_C {
-        return ce_sum_from_stats::<Simd, f32, T>(x, lay, p0, tgt, w);
-    }
+    let k = tv.len();
     if lay.inner() == 1 {
         if classes > SMALL_C || !TILE.is_multiple_of(l) {
-            return ce_sum_from_stats::<Simd, f32, T>(x, lay, p0, tgt, w);
+            return ce_sum_from_stats::<Simd, f32, T>(x, lay, p0, tv, w);
         }
         // Small C: whole tiles of TILE rows transposed into columns.
         let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
         let mut buf = [0.0f32; SMALL_C * TILE];
-        for (j, (tg, tvj)) in tgt.chunks(TILE).zip(tv.chunks(TILE)).enumerate() {
+        for (j, tvj) in tv.chunks(TILE).enumerate() {
             let pj = p0 + j * TILE;
-            if tg.len() < TILE {
-                sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, pj, tg, w));
+            if tvj.len() < TILE {
+                sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, pj, tvj, w));
                 continue;
             }
             transpose_tile(x, pj, classes, &mut buf);
             let mut g = 0;
             while g < TILE {
-                vsum.add(cols_ce_sum::<V, f32, N>(&buf, g, TILE, classes, &tg[g..], &tvj[g..], w));
+                vsum.add(cols_ce_sum::<V, f32, N>(&buf, g, TILE, classes, &tvj[g..], w));
                 g += l;
             }
         }
@@ -1422,17 +1446,17 @@ fn ce_sum_n<T: Element, const N: usize>(
         return sum.get();
     }
     let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
-    column_runs(lay, p0, k, |q0, run, base0| {
+    for (q0, run, base0) in ColumnRuns::new(lay, p0, k) {
         let mut q = q0;
         while q + l <= q0 + run {
             let (base, stride) = (base0 + (q - q0), lay.inner());
-            vsum.add(cols_ce_sum::<V, T, N>(x, base, stride, classes, &tgt[q..], &tv[q..], w));
+            vsum.add(cols_ce_sum::<V, T, N>(x, base, stride, classes, &tv[q..], w));
             q += l;
         }
         if q < q0 + run {
-            sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, p0 + q, &tgt[q..q0 + run], w));
+            sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, p0 + q, &tv[q..q0 + run], w));
         }
-    });
+    }
     sum.add(vsum.total());
     sum.get()
 }
@@ -1504,22 +1528,15 @@ impl Engine<f32> for Simd {
         });
     }
 
-    fn ce_sum<T: Element>(
-        x: &[T],
-        lay: Layout,
-        p0: usize,
-        tgt: &[usize],
-        tv: &[f32],
-        w: Option<&[f32]>,
-    ) -> f32 {
+    fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> f32 {
         // The column kernels' class count as a constant where it is small and common
         // (measured: C = 4 channel-first and C = 10 rows, see `col_sweeps`).
         match lay.classes() {
-            2 => ce_sum_n::<T, 2>(x, lay, p0, tgt, tv, w),
-            3 => ce_sum_n::<T, 3>(x, lay, p0, tgt, tv, w),
-            4 => ce_sum_n::<T, 4>(x, lay, p0, tgt, tv, w),
-            10 => ce_sum_n::<T, 10>(x, lay, p0, tgt, tv, w),
-            _ => ce_sum_n::<T, 0>(x, lay, p0, tgt, tv, w),
+            2 => ce_sum_n::<T, 2>(x, lay, p0, tv, w),
+            3 => ce_sum_n::<T, 3>(x, lay, p0, tv, w),
+            4 => ce_sum_n::<T, 4>(x, lay, p0, tv, w),
+            10 => ce_sum_n::<T, 10>(x, lay, p0, tv, w),
+            _ => ce_sum_n::<T, 0>(x, lay, p0, tv, w),
         }
     }
 
