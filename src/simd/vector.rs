@@ -222,27 +222,27 @@ pub(crate) trait Vector:
     }
 
     /// `ln(1 + e)` for `e` in `[0, 1]` without a logarithm or a division:
-    /// `e * G(2e - 1)`, `G` a degree-9 Chebyshev fit of `ln(1+e)/e` (at most 2 ULP). For
-    /// `ln(1 + exp(-|x|))` in the logit losses. NaN in, NaN out.
+    /// `e * G(e)`, `G` a degree-7 minimax fit of `ln(1+e)/e` with `G(0) = 1` (fitted for
+    /// xent): within `2.1 eps` absolute and 5 ULP relative (1.5 ULP for `e <= 1e-3`), with FMA or
+    /// without. For `ln(1 + exp(-|x|))` in the logit losses, whose bounds are absolute
+    /// (`8 eps (1 + |x| + |loss|)`): three operations fewer than the degree-9 2-ULP fit it
+    /// replaced, 8% of a BCE-with-logits element. NaN in, NaN out.
     #[inline(always)]
     fn log1p_unit(self) -> Self {
-        const G: [f32; 10] = [
-            0.810_930_2,
-            -0.144_263_55,
-            0.033_152_252,
-            -0.008_460_951,
-            0.002_289_717_6,
-            -0.000_642_862_46,
-            0.000_180_876_51,
-            -5.267_94e-5,
-            2.052_132e-5,
-            -6.360_114e-6,
+        const G: [f32; 7] = [
+            -0.499_983_58,
+            0.332_872_33,
+            -0.245_559_41,
+            0.178_990_92,
+            -0.109_728_15,
+            0.045_454_685,
+            -0.008_899_743,
         ];
-        let t = self.mul_add(Self::splat(2.0), Self::splat(-1.0));
-        let mut p = Self::splat(G[9]);
-        for &c in G[..9].iter().rev() {
-            p = p.mul_add(t, Self::splat(c));
+        let mut p = Self::splat(G[6]);
+        for &c in G[..6].iter().rev() {
+            p = p.mul_add(self, Self::splat(c));
         }
+        let p = p.mul_add(self, Self::splat(1.0));
         self * p
     }
 
@@ -514,10 +514,21 @@ mod tests {
     }
 
     #[test]
-    fn log1p_unit_within_2_ulp() {
-        let xs = sweep(0.0, 1.0, 400_000).chain(sweep(0.0, 1e-6, 10_000)).chain([1e-30, 1e-40, 1.0]);
-        let (e, at) = worst(xs, |v| v.log1p_unit(), libm::log1p);
-        assert!(e <= 2.0, "log1p_unit: {e} ULP at {at}");
+    fn log1p_unit_within_bound() {
+        let xs = || sweep(0.0, 1.0, 400_000).chain(sweep(0.0, 1e-6, 10_000)).chain([1e-30, 1e-40, 1.0]);
+        let (e, at) = worst(xs(), |v| v.log1p_unit(), libm::log1p);
+        assert!(e <= 5.0, "log1p_unit: {e} ULP at {at}");
+        // Near 0 (the losses of confident, right predictions) within 1.5 ULP.
+        let (e, at) = worst(sweep(0.0, 1e-3, 10_000).chain([1e-30, 1e-40]), |v| v.log1p_unit(), libm::log1p);
+        assert!(e <= 1.5, "log1p_unit near 0: {e} ULP at {at}");
+        // Absolute: 2.1 eps.
+        let mut buf = [0.0f32; 16];
+        let mut worst_abs = 0.0f64;
+        for x in xs() {
+            V::splat(x).log1p_unit().store(&mut buf);
+            worst_abs = worst_abs.max((f64::from(buf[0]) - libm::log1p(f64::from(x))).abs());
+        }
+        assert!(worst_abs <= 2.1 * f64::from(f32::EPSILON), "log1p_unit: absolute {worst_abs:e}");
     }
 
     #[test]
