@@ -110,6 +110,8 @@
 //! sum `Σ w (x - max)` is gathered in the same pass as the log-sum-exp (from the exp's own
 //! argument); like the scalar path's, it overflows f32 (giving an infinite loss) only when
 //! a row's spread times the weights' total passes `f32::MAX`, i.e. for logits near `±1e38`.
+//! Reductions over positions accumulate in f32, as PyTorch's f32 kernels do: a `mean`
+//! whose sum of losses passes `f32::MAX` is `inf` even where the mean itself would fit.
 //!
 //! xent is deliberately **more** precise than PyTorch's f16/bf16 CPU kernels, which round
 //! every step and count in f16 (their f16 log-softmax overflows at `C >= 65520`). The f16

@@ -266,39 +266,25 @@ impl<W: Vector> BinaryRun<'_, W> {
             });
         // The loss chosen once per block, so each loop below is one loss's straight code
         // (a per-vector match on the kind kept every loss's branches in the loop).
+        macro_rules! run {
+            ($kind:expr, $hard:expr) => {
+                self.lanes::<PER, GRAD>(
+                    move |x, y, p| binary_vec::<W, GRAD>($kind, $hard, x, y, p),
+                    xf,
+                    yf,
+                    per,
+                    grad,
+                    off,
+                )
+            };
+        }
         match kind {
-            Binary::Bce if hard => self.lanes::<PER, GRAD>(
-                |x, y, p| binary_vec::<W, GRAD>(Binary::Bce, true, x, y, p),
-                xf,
-                yf,
-                per,
-                grad,
-                off,
-            ),
-            Binary::Bce => self.lanes::<PER, GRAD>(
-                |x, y, p| binary_vec::<W, GRAD>(Binary::Bce, false, x, y, p),
-                xf,
-                yf,
-                per,
-                grad,
-                off,
-            ),
-            Binary::BceLogits => self.lanes::<PER, GRAD>(
-                |x, y, p| binary_vec::<W, GRAD>(Binary::BceLogits, false, x, y, p),
-                xf,
-                yf,
-                per,
-                grad,
-                off,
-            ),
-            Binary::SigmoidFocal { alpha, gamma } => self.lanes::<PER, GRAD>(
-                move |x, y, p| binary_vec::<W, GRAD>(Binary::SigmoidFocal { alpha, gamma }, false, x, y, p),
-                xf,
-                yf,
-                per,
-                grad,
-                off,
-            ),
+            Binary::Bce if hard => run!(Binary::Bce, true),
+            Binary::Bce => run!(Binary::Bce, false),
+            Binary::BceLogits => run!(Binary::BceLogits, false),
+            // alpha and gamma by value: a closure holding the kind by reference cost 12.7%
+            // more instructions (AVX2).
+            Binary::SigmoidFocal { alpha, gamma } => run!(Binary::SigmoidFocal { alpha, gamma }, false),
         }
     }
 
