@@ -902,7 +902,7 @@ struct ColPass<W> {
 }
 
 /// One pass over `LANES` positions whose logits of class `c` are the contiguous values
-/// `x[base + c*stride ..][..LANES]`.
+/// `x[base + c*stride ..][..LANES]`, their targets `tv` as f32 lanes (-1 for none).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn cols_pass<W: Vector, T: Element, const N: usize>(
@@ -910,28 +910,13 @@ fn cols_pass<W: Vector, T: Element, const N: usize>(
     base: usize,
     stride: usize,
     classes: usize,
-    tgt: &[usize],
-    tvs: Option<&[f32]>,
+    tv: &[f32],
     cap: Option<f32>,
     w: Option<&[f32]>,
     want: Want,
 ) -> ColPass<W> {
-    let l = W::LANES;
-    let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
-    let mut wsum = 0.0f32;
+    let tvv = W::load_or(tv, -1.0);
     if cap.is_none() {
-        let tv = match tvs {
-            Some(tvs) => W::load_or(tvs, -1.0),
-            None => {
-                let mut tv = [-1.0f32; 16];
-                for q in 0..l {
-                    if tgt[q] < classes {
-                        tv[q] = tgt[q] as f32;
-                    }
-                }
-                W::load_or(&tv, -1.0)
-            }
-        };
         if N > 0 {
             // A class count known at compile time: each column loaded once into a
             // register, both sweeps unrolled, no per-load address or bounds arithmetic.
@@ -940,14 +925,16 @@ fn cols_pass<W: Vector, T: Element, const N: usize>(
             for (c, v) in cols.iter_mut().enumerate() {
                 *v = load_at(x, base + c * stride);
             }
-            return col_sweeps(N, |c| cols[c], tv, want, w);
+            return col_sweeps(N, |c| cols[c], tvv, want, w);
         }
-        return col_sweeps(classes, |c| load_at(x, base + c * stride), tv, want, w);
+        return col_sweeps(classes, |c| load_at(x, base + c * stride), tvv, want, w);
     }
+    let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
+    let mut wsum = 0.0f32;
     let mut xt = [0.0f32; 16];
-    for q in 0..l {
-        if tgt[q] < classes {
-            xt[q] = cap_s::<W>(x[base + q + tgt[q] * stride].to_f32(), cap);
+    for (q, (d, &t)) in xt.iter_mut().zip(&tv[..W::LANES]).enumerate() {
+        if t >= 0.0 {
+            *d = cap_s::<W>(x[base + q + t as usize * stride].to_f32(), cap);
         }
     }
     let xtv = W::load_or(&xt, 0.0);
@@ -961,13 +948,7 @@ fn cols_pass<W: Vector, T: Element, const N: usize>(
         acc.push(v);
         side_sums(v, c, want, w, rv, xtv, &mut sx, &mut cnt, &mut wsum);
     }
-    let mut tv = [-1.0f32; 16];
-    for q in 0..l {
-        if tgt[q] < classes {
-            tv[q] = tgt[q] as f32;
-        }
-    }
-    ColPass { acc, tv: W::load_or(&tv, -1.0), xt: xtv, rv, sx, cnt, wsum }
+    ColPass { acc, tv: tvv, xt: xtv, rv, sx, cnt, wsum }
 }
 
 /// The two sweeps of an uncapped column pass over `classes` columns, `col(c)` giving the
@@ -1058,7 +1039,14 @@ fn cols_stats<W: Vector, T: Element>(
     want: Want,
     out: &mut [Stats<f32>],
 ) {
-    let p = cols_pass::<W, T, 0>(x, base, stride, classes, tgt, None, cap, w, want);
+    // The targets as f32 lanes (exact below COLUMN_MAX_C), -1 for none.
+    let mut tv = [-1.0f32; 16];
+    for (d, &t) in tv.iter_mut().zip(&tgt[..W::LANES]) {
+        if t < classes {
+            *d = t as f32;
+        }
+    }
+    let p = cols_pass::<W, T, 0>(x, base, stride, classes, &tv, cap, w, want);
     let lse = lse_rel_v(classes, &p.acc);
     let max = W::select(lse.eq(lse), p.acc.m, W::splat(f32::NEG_INFINITY));
     let mut lanes = [[0.0f32; 16]; 5];
@@ -1089,8 +1077,7 @@ fn cols_ce_sum<W: Vector, T: Element, const N: usize>(
     tv: &[f32],
     w: Option<&[f32]>,
 ) -> W {
-    // (`cols_pass` reads the targets from `tv` alone when given them and no cap.)
-    let p = cols_pass::<W, T, N>(x, base, stride, classes, &[], Some(tv), None, None, Want::default());
+    let p = cols_pass::<W, T, N>(x, base, stride, classes, tv, None, None, Want::default());
     let counted = p.tv.ge(W::splat(0.0));
     let wy = match w {
         None => W::splat(1.0),
@@ -1350,18 +1337,9 @@ fn dst_input<'a, T: Element>(dst: &'a GradDst<'_, T, f32>) -> &'a [T] {
     dst.input()
 }
 
-/// Runs `f(q0, run, base)` over maximal runs of positions `p0 + q0 ..` that are contiguous
-/// in memory for each class (the same `n` of a channel-first layout); `base` is the index
-/// of the run's first logit of class 0, and the class stride is `inner`.
-#[inline(always)]
-fn column_runs(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize, usize)) {
-    for (q0, run, base) in ColumnRuns::new(lay, p0, k) {
-        f(q0, run, base);
-    }
-}
-
-/// The runs of [`column_runs`] as an iterator `(q0, run, base)`, for loops whose
-/// accumulators should stay in registers (a closure's captured ones live in memory).
+/// Maximal runs `(q0, run, base)` of positions `p0 + q0 ..` that are contiguous in memory
+/// for each class (the same `n` of a channel-first layout); `base` is the index of the
+/// run's first logit of class 0, and the class stride is `inner`.
 struct ColumnRuns {
     lay: Layout,
     p0: usize,
@@ -1500,7 +1478,7 @@ impl Engine<f32> for Simd {
         if classes >= COLUMN_MAX_C {
             return Scalar::class_stats(x, lay, p0, tgt, cap, w, want, out);
         }
-        column_runs(lay, p0, out.len(), |q0, run, base0| {
+        for (q0, run, base0) in ColumnRuns::new(lay, p0, out.len()) {
             let mut q = q0;
             while q + l <= q0 + run {
                 let (base, stride) = (base0 + (q - q0), lay.inner());
@@ -1511,7 +1489,7 @@ impl Engine<f32> for Simd {
                 let end = q0 + run;
                 Scalar::class_stats(x, lay, p0 + q, &tgt[q..end], cap, w, want, &mut out[q..end]);
             }
-        });
+        }
     }
 
     fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> f32 {
@@ -1555,7 +1533,7 @@ impl Engine<f32> for Simd {
             }
             return;
         }
-        column_runs(lay, p0, coef.len(), |q0, run, base0| {
+        for (q0, run, base0) in ColumnRuns::new(lay, p0, coef.len()) {
             let mut q = q0;
             while q + l <= q0 + run {
                 let (base, stride) = (base0 + (q - q0), lay.inner());
@@ -1565,7 +1543,7 @@ impl Engine<f32> for Simd {
             if q < q0 + run {
                 Scalar::class_grad(dst, lay, p0 + q, &coef[q..q0 + run], cap, w);
             }
-        });
+        }
     }
 
     fn soft_stats<T: Element, U: Element>(
