@@ -203,6 +203,18 @@ fn rows_for<T: Element>(seed: u64) {
             }
         }
     }
+    // Rows of several kernel blocks (1024 values; f16/bf16 converted 256 at a time, the
+    // sums carried across pieces): every option, weights and smoothing read at each
+    // piece's offset, special values in the first, a middle and the last piece.
+    let long: &[usize] = if cfg!(miri) { &[] } else { &[300, 1500, 2600] };
+    for &n in long {
+        one_row::<T>(&mut rng, n, 1, None);
+        for &s in &SPECIALS {
+            for place in 0..3 {
+                one_row::<T>(&mut rng, n, n % OFFSETS, Some((s, place)));
+            }
+        }
+    }
 }
 
 #[test]

@@ -42,22 +42,46 @@ const BUF: usize = 256;
 const SMALL_C: usize = 16;
 /// Column kernels compare class indices as f32 lanes: exact below 2^24 classes.
 const COLUMN_MAX_C: usize = F32_EXACT_C;
+/// A stack block of [`BUF`] f32 aligned to a cache line, so that no vector stored into it
+/// or loaded from it straddles two lines.
+#[repr(C, align(64))]
+struct Block([f32; BUF]);
+
+impl Block {
+    #[inline(always)]
+    fn new() -> Self {
+        Block([0.0; BUF])
+    }
+}
+
 /// Lane indices, for tail masks.
 const IOTA: [f32; 16] = [0., 1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12., 13., 14., 15.];
 
 /// Calls `f(offset, block)` over consecutive f32 blocks of `x`: `x` itself for f32,
 /// converted stack blocks of [`BUF`] values otherwise.
 #[inline(always)]
-fn for_blocks<T: Element>(x: &[T], mut f: impl FnMut(usize, &[f32])) {
+fn for_blocks<T: Element>(x: &[T], f: impl FnMut(usize, &[f32])) {
+    match T::as_f32(x) {
+        Some(r) => for_blocks_in(r, &mut [], f),
+        None => for_blocks_in(x, &mut Block::new().0, f),
+    }
+}
+
+/// [`for_blocks`] converting into the caller's `buf` of at least [`BUF`] values (unused,
+/// and may be empty, when `T` is f32): a kernel called per block of a row takes the row's
+/// buffer rather than zeroing one of its own each call (a `memset` call a block cost 15%
+/// on f16 rows).
+#[inline(always)]
+fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl FnMut(usize, &[f32])) {
     if let Some(r) = T::as_f32(x) {
         f(0, r);
         return;
     }
-    let mut buf = [0.0f32; BUF];
     let mut off = 0;
     for ch in x.chunks(BUF) {
-        T::load_block(ch, &mut buf);
-        f(off, &buf[..ch.len()]);
+        let b = &mut buf[..ch.len()];
+        T::load_block(ch, b);
+        f(off, b);
         off += ch.len();
     }
 }
@@ -537,13 +561,26 @@ const SLACK: f32 = 4.0;
 impl<W: Vector> BlockLse<W> {
     /// Adds one block of at most [`SUB`] values, starting at class `off`. The first block
     /// of a row (no running maximum yet), and every block where [`Vector::ONE_SWEEP`] is
-    /// false, takes its maximum in a sweep of its own; every later one is a single sweep: exps relative to the running maximum, tracking the
-    /// block's own maximum on the way, then a rescale if it grew. A block whose maximum
-    /// passes the running one by more than [`SLACK`] is swept again relative to it (rows
-    /// whose maximum climbs steeply pay two sweeps a block, as every block once did).
+    /// false, takes its maximum in a sweep of its own; every later one is a single sweep:
+    /// exps relative to the running maximum, tracking the block's own maximum on the way,
+    /// then a rescale if it grew. A block whose maximum passes the running one by more
+    /// than [`SLACK`] is swept again relative to it (rows whose maximum climbs steeply pay
+    /// two sweeps a block, as every block once did).
     #[inline(always)]
-    fn feed<const SX: bool, const RANK: bool>(&mut self, sub: &[f32], off: usize, w: Option<&[f32]>) {
+    fn feed<T: Element, const SX: bool, const RANK: bool>(
+        &mut self,
+        sub: &[T],
+        off: usize,
+        w: Option<&[f32]>,
+        buf: &mut [f32],
+    ) {
         if !W::ONE_SWEEP || self.m == f32::NEG_INFINITY {
+            let Some(sub) = T::as_f32(sub) else {
+                // Converted [`BUF`] values at a time, each fed as an f32 block: a maximum
+                // pass and a sweep over the same stack buffer, one conversion.
+                for_blocks_in(sub, buf, |o, blk| self.feed::<f32, SX, RANK>(blk, off + o, w, &mut []));
+                return;
+            };
             let bm = Self::block_max(sub);
             if bm.is_nan() {
                 // The row's sum is NaN; the block still counts for Σ w x and the rank.
@@ -554,11 +591,11 @@ impl<W: Vector> BlockLse<W> {
                 return;
             }
             self.raise::<SX>(bm);
-            let b = self.sweep::<SX, RANK, false>(sub, off, w);
+            let b = self.sweep::<f32, SX, RANK, false>(sub, off, w, buf);
             self.accept::<SX>(b, sub.len(), w.is_some());
             return;
         }
-        let b = self.sweep::<SX, RANK, true>(sub, off, w);
+        let b = self.sweep::<T, SX, RANK, true>(sub, off, w, buf);
         if W::splat(self.m).ge(b.max).all_set() {
             // Nothing above the running maximum (nor a NaN maximum): no rescale, and no
             // horizontal maximum (a lane reduction a block).
@@ -568,7 +605,7 @@ impl<W: Vector> BlockLse<W> {
         let bm = hmax(b.max);
         if bm > self.m + SLACK {
             self.raise::<SX>(bm);
-            let b = self.sweep::<SX, RANK, false>(sub, off, w);
+            let b = self.sweep::<T, SX, RANK, false>(sub, off, w, buf);
             self.accept::<SX>(b, sub.len(), w.is_some());
         } else {
             if bm.is_nan() {
@@ -682,12 +719,32 @@ impl<W: Vector> BlockLse<W> {
     /// maximum), `Σ w (x - m)` reusing the exp's argument, the count of values above the
     /// target's, and with `TRACK` the block's maximum.
     #[inline(always)]
-    fn sweep<const SX: bool, const RANK: bool, const TRACK: bool>(
+    fn sweep<T: Element, const SX: bool, const RANK: bool, const TRACK: bool>(
         &self,
+        sub: &[T],
+        off: usize,
+        w: Option<&[f32]>,
+        buf: &mut [f32],
+    ) -> BlockSums<W> {
+        let zero = W::splat(0.0);
+        let ninf = W::splat(f32::NEG_INFINITY);
+        let mut b = BlockSums { a0: zero, a1: zero, bx: zero, ws: zero, bc: zero, max: ninf };
+        // f16/bf16: converted [`BUF`] values at a time into one stack buffer, the sums
+        // carried from one conversion to the next, so a block of [`SUB`] values pays one
+        // check, one two-sum and one rescale, as an f32 block does.
+        for_blocks_in(sub, buf, |o, blk| self.sweep_into::<SX, RANK, TRACK>(&mut b, blk, off + o, w));
+        b
+    }
+
+    /// [`Self::sweep`] over one f32 slice, adding into `b`.
+    #[inline(always)]
+    fn sweep_into<const SX: bool, const RANK: bool, const TRACK: bool>(
+        &self,
+        b: &mut BlockSums<W>,
         sub: &[f32],
         off: usize,
         w: Option<&[f32]>,
-    ) -> BlockSums<W> {
+    ) {
         let l = W::LANES;
         let (zero, one) = (W::splat(0.0), W::splat(1.0));
         let xtv = self.xtv;
@@ -699,8 +756,7 @@ impl<W: Vector> BlockLse<W> {
             Some(w) => W::load_or(&w[off + i..], 0.0),
             None => one,
         };
-        let mut mx = W::splat(f32::NEG_INFINITY);
-        let (mut a0, mut a1, mut bx, mut bc, mut ws) = (zero, zero, zero, zero, zero);
+        let BlockSums { mut a0, mut a1, mut bx, mut ws, mut bc, max: mut mx } = *b;
         let mv = W::splat(self.m);
         // The tail first: its temporaries are dead before the main loop starts. After a
         // whole vector, the block's last LANES values, overlapping the vector before
@@ -715,7 +771,7 @@ impl<W: Vector> BlockLse<W> {
             };
             let d = x - mv;
             // The same exp as the body's (masked lanes add 0).
-            a1 = W::select(mask, add_exp(zero, d), zero);
+            a1 = a1 + W::select(mask, add_exp(zero, d), zero);
             if TRACK {
                 mx = W::max_nan_b(x, mx);
             }
@@ -770,7 +826,7 @@ impl<W: Vector> BlockLse<W> {
             }
             i += l;
         }
-        BlockSums { a0, a1, bx, ws, bc, max: mx }
+        *b = BlockSums { a0, a1, bx, ws, bc, max: mx };
     }
 }
 
@@ -809,21 +865,33 @@ fn row_sums_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool, con
         xtv: W::splat(xt),
     };
     if CAP {
-        let mut buf = [0.0f32; BUF];
+        let mut buf = Block::new();
+        let buf = &mut buf.0;
         let mut off = 0;
         for ch in row.chunks(BUF) {
             let b = &mut buf[..ch.len()];
             T::load_block(ch, b);
             cap_in_place::<W>(b, cap);
-            st.feed::<SX, RANK>(b, off, w);
+            st.feed::<f32, SX, RANK>(b, off, w, &mut []);
             off += ch.len();
         }
     } else {
-        for_blocks(row, |off, blk| {
-            for (k, sub) in blk.chunks(SUB).enumerate() {
-                st.feed::<SX, RANK>(sub, off + k * SUB, w);
+        // f16/bf16 rows are fed SUB values at a time too, converted into one buffer
+        // a BUF-value piece at a time inside the sweep (the sums stay in registers across
+        // pieces): a block's check, two-sum and rescale come once per SUB values, as for f32.
+        match T::as_f32(row) {
+            Some(r) => {
+                for (k, sub) in r.chunks(SUB).enumerate() {
+                    st.feed::<f32, SX, RANK>(sub, k * SUB, w, &mut []);
+                }
             }
-        });
+            None => {
+                let mut buf = Block::new();
+                for (k, sub) in row.chunks(SUB).enumerate() {
+                    st.feed::<T, SX, RANK>(sub, k * SUB, w, &mut buf.0);
+                }
+            }
+        }
     }
     let s = if st.nan { f32::NAN } else { (st.s + st.comp).reduce_add() };
     let (max, sum) = fix_special(n, st.m, s);
@@ -1221,7 +1289,8 @@ fn map_row<W: Vector, T: Element>(
             f(off + n, W::load_or(vt, 0.0)).store(vt);
         }
     };
-    let mut buf = [0.0f32; BUF];
+    let mut buf = Block::new();
+    let buf = &mut buf.0;
     match dst {
         GradDst::Buffer { x, grad } => {
             let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
@@ -1229,7 +1298,7 @@ fn map_row<W: Vector, T: Element>(
                 Some(xf) => step(xf, gs, 0),
                 None => {
                     for (k, ch) in xs.chunks(BUF).enumerate() {
-                        T::load_block(ch, &mut buf);
+                        T::load_block(ch, buf);
                         step(&buf[..ch.len()], &mut gs[k * BUF..k * BUF + ch.len()], k * BUF);
                     }
                 }
@@ -1241,7 +1310,7 @@ fn map_row<W: Vector, T: Element>(
                 Some(xf) => in_place(xf, 0),
                 None => {
                     for (k, ch) in xs.chunks_mut(BUF).enumerate() {
-                        T::load_block(ch, &mut buf);
+                        T::load_block(ch, buf);
                         in_place(&mut buf[..ch.len()], k * BUF);
                         T::store_block(&buf[..ch.len()], ch);
                     }
@@ -1674,7 +1743,8 @@ impl Engine<f32> for Simd {
         let clean = match T::as_f32(v) {
             Some(f) => inside(f),
             None => {
-                let mut buf = [0.0f32; BUF];
+                let mut buf = Block::new();
+                let buf = &mut buf.0;
                 v.chunks(BUF).all(|ch| {
                     T::load_block(ch, &mut buf[..ch.len()]);
                     inside(&buf[..ch.len()])
