@@ -102,12 +102,12 @@
 //! `[-87.3, 0]` (the terms of a log-sum-exp and a gradient's probabilities take a cheaper
 //! one, `(2 + |n| / 60) eps` relative with `n = round(t / ln 2)`), `ln` 2 ULP,
 //! `ln(1 + e)` on `[0, 1]` within `2.1 eps` absolute (5 ULP; the logit losses' bounds
-//! are absolute). A row's sum restarts its vector
-//! accumulators every block of 1024 values (256 for f16, bf16 and soft-capped rows), so no
-//! lane adds more than 128 terms in a row: the bound holds at any `C` even where the
-//! roundings all share a sign (a long run of equal small terms after one large). Both paths agree with PyTorch's float64
-//! golden cases within `1e-6 + 2e-5 |expected|` (`tests/fixtures.rs`). Label smoothing's
-//! sum `Σ w (x - max)` is gathered in the same pass as the log-sum-exp (from the exp's own
+//! are absolute). A row's sum restarts its vector accumulators every block of at most 1024
+//! values (256 for soft-capped rows), so no lane adds more than 128 terms in a row: the
+//! bound holds at any `C` even where the roundings all share a sign (a long run of equal
+//! small terms after one large). Both paths agree with PyTorch's float64 golden cases
+//! within `1e-6 + 2e-5 |expected|` (`tests/fixtures.rs`). Label smoothing's sum
+//! `Σ w (x - max)` is gathered in the same pass as the log-sum-exp (from the exp's own
 //! argument); like the scalar path's, it overflows f32 (giving an infinite loss) only when
 //! a row's spread times the weights' total passes `f32::MAX`, i.e. for logits near `±1e38`.
 //! Reductions over positions accumulate in f32, as PyTorch's f32 kernels do: a `mean`

@@ -281,12 +281,27 @@ fn problems<T: Element>(seed: u64) {
         let w: Vec<f32> = (0..c).map(|_| 0.5 + rng.unit()).collect();
         let tag = format!("{} ({n}, {c}, {inner})", T::DTYPE);
         let unit = 4.0 * EPS * (scale + (c as f64).ln() + 1.0);
-        for (ls, weighted) in [(0.0, false), (0.0, true), (0.1, true)] {
-            let opts = CrossEntropyOptions::new().with_label_smoothing(ls).with_weight(if weighted {
-                Some(&w)
-            } else {
-                None
-            });
+        // Every option the column kernels take: smoothing, weights, z-loss, soft-capping
+        // (the bounds of `one_row`: a cap adds 4 eps cap per tanh and bounds M by it; the
+        // z-term scales the LSE bound by 2 z |lse|).
+        for (ls, weighted, zl, cap) in [
+            (0.0, false, 0.0, None),
+            (0.0, true, 0.0, None),
+            (0.1, true, 0.0, None),
+            (0.0, false, 1e-3, None),
+            (0.0, false, 0.0, Some(15.0f32)),
+            (0.2, true, 1e-4, Some(30.0)),
+        ] {
+            let opts = CrossEntropyOptions::new()
+                .with_label_smoothing(ls)
+                .with_z_loss(zl)
+                .with_softcap(cap)
+                .with_weight(if weighted { Some(&w) } else { None });
+            let sc = scale.min(cap.map_or(f64::MAX, f64::from));
+            let cap_err = cap.map_or(0.0, |s| 4.0 * EPS * f64::from(s));
+            let unit = 4.0 * EPS * (sc + (c as f64).ln() + 1.0) + cap_err;
+            let zf = |loss: f64| 1.0 + 2.0 * f64::from(zl) * loss.abs().sqrt();
+            let scale = sc;
             let mut out = vec![0.0f32; pos];
             let mut out64 = vec![0.0f64; pos];
             xent::cross_entropy_per_position(&x, lay, &t, &opts, &mut out).unwrap();
@@ -294,10 +309,10 @@ fn problems<T: Element>(seed: u64) {
             let sm_bound = f64::from(ls) * 1.5 * 4.0 * EPS * scale * (c as f64).sqrt();
             for p in 0..pos {
                 check(
-                    &format!("per-position[{p}] {tag} ls={ls}"),
+                    &format!("per-position[{p}] {tag} ls={ls} z={zl} cap={cap:?}"),
                     f64::from(out[p]),
                     out64[p],
-                    1.5 * unit + sm_bound + 4.0 * EPS * out64[p].abs(),
+                    1.5 * unit * zf(out64[p]) + sm_bound + 4.0 * EPS * out64[p].abs(),
                 );
             }
             for red in [Reduction::Mean, Reduction::Sum] {
@@ -306,10 +321,10 @@ fn problems<T: Element>(seed: u64) {
                 let l = f64::from(xent::cross_entropy(&x, lay, &t, &o).unwrap());
                 let l64: f64 = xent::scalar::cross_entropy(&x, lay, &t, &o).unwrap();
                 check(
-                    &format!("forward {tag} {red:?} ls={ls}"),
+                    &format!("forward {tag} {red:?} ls={ls} z={zl} cap={cap:?}"),
                     l,
                     l64,
-                    (1.5 * unit + sm_bound) * if red == Reduction::Sum { pos as f64 } else { 1.0 }
+                    (1.5 * unit * zf(l64) + sm_bound) * if red == Reduction::Sum { pos as f64 } else { 1.0 }
                         + 8.0 * EPS * l64.abs(),
                 );
                 let mut g = vec![0.0f32; len];
@@ -317,18 +332,18 @@ fn problems<T: Element>(seed: u64) {
                 let l = f64::from(xent::cross_entropy_with_grad(&x, lay, &t, &o, &mut g).unwrap());
                 let l64: f64 = xent::scalar::cross_entropy_with_grad(&x, lay, &t, &o, &mut g64).unwrap();
                 check(
-                    &format!("loss {tag} {red:?} ls={ls}"),
+                    &format!("loss {tag} {red:?} ls={ls} z={zl} cap={cap:?}"),
                     l,
                     l64,
-                    (1.5 * unit + sm_bound) * if red == Reduction::Sum { pos as f64 } else { 1.0 }
+                    (1.5 * unit * zf(l64) + sm_bound) * if red == Reduction::Sum { pos as f64 } else { 1.0 }
                         + 8.0 * EPS * l64.abs(),
                 );
                 for j in 0..len {
                     check(
-                        &format!("grad[{j}] {tag} {red:?} ls={ls}"),
+                        &format!("grad[{j}] {tag} {red:?} ls={ls} z={zl} cap={cap:?}"),
                         f64::from(g[j]),
                         g64[j],
-                        16.0 * (unit + EPS),
+                        16.0 * (unit + EPS) * (1.0 + 2.0 * f64::from(zl) * (sc + 1.0)),
                     );
                 }
             }
@@ -535,7 +550,7 @@ fn binary_bf16() {
     binary_for::<bf16>(23);
 }
 
-/// Rows longer than the kernels' blocks (1024 f32, 256 converted values), with the special
+/// Rows longer than the kernels' blocks (1024 values, converted 256 at a time), with the special
 /// values in a later block, and a leading block that is entirely `-inf`.
 fn long_rows<T: Element>(seed: u64) {
     let mut rng = Rng(seed);

@@ -1103,7 +1103,7 @@ fn lse_rel_v<W: Vector>(classes: usize, acc: &Lse<W>) -> W {
 /// Statistics of `LANES` column positions (see [`cols_pass`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn cols_stats<W: Vector, T: Element>(
+fn cols_stats<W: Vector, T: Element, const N: usize>(
     x: &[T],
     base: usize,
     stride: usize,
@@ -1121,7 +1121,7 @@ fn cols_stats<W: Vector, T: Element>(
             *d = t as f32;
         }
     }
-    let p = cols_pass::<W, T, 0>(x, base, stride, classes, &tv, cap, w, want);
+    let p = cols_pass::<W, T, N>(x, base, stride, classes, &tv, cap, w, want);
     let lse = lse_rel_v(classes, &p.acc);
     let max = W::select(lse.eq(lse), p.acc.m, W::splat(f32::NEG_INFINITY));
     let mut lanes = [[0.0f32; 16]; 5];
@@ -1401,9 +1401,31 @@ fn cols_grad<W: Vector, T: Element>(
             }
         }
     }
+    // The target slots of all lanes at once ([`target_slot`] lane by lane, with a vector
+    // `expm1`), then written one by one.
+    let (xt, kk) = (lane(|k| k.xt), lane(|k| k.k));
+    let wt = match w {
+        Some(w) => {
+            let mut a = [0.0f32; 16];
+            for (d, k) in a.iter_mut().zip(coef.iter().take(l)) {
+                if k.t < classes {
+                    *d = w[k.t];
+                }
+            }
+            W::load_or(&a, 0.0)
+        }
+        None => W::splat(1.0),
+    };
+    let cw = W::select(c.eq(W::splat(0.0)), W::splat(0.0), c * wt);
+    let mut g = a.mul_add(((xt - m) - lse).expm1_le0(), a - kk) - cw;
+    if let Some(s) = cap {
+        g = g * cap_v(W::load_or(&raw, 0.0), s).1;
+    }
+    let mut gs = [0.0f32; 16];
+    g.to_lanes(&mut gs);
     for (q, k) in coef.iter().enumerate().take(l) {
         if k.t < classes {
-            put(dst, base + q + k.t * stride, target_slot(k, raw[q], cap, w));
+            put(dst, base + q + k.t * stride, gs[q]);
         }
     }
 }
@@ -1501,6 +1523,47 @@ fn ce_sum_n<T: Element, const N: usize>(
     sum.get()
 }
 
+/// The column part of [`Engine::class_stats`] of the SIMD engine: a tile of small-C rows
+/// transposed, or channel-first positions, with the class count `N` known at compile time
+/// (`N == lay.classes()`) or 0 when it is not.
+#[allow(clippy::too_many_arguments)]
+fn cols_stats_tile<T: Element, const N: usize>(
+    x: &[T],
+    lay: Layout,
+    p0: usize,
+    tgt: &[usize],
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+    want: Want,
+    out: &mut [Stats<f32>],
+) {
+    let classes = lay.classes();
+    debug_assert!(N == 0 || N == classes);
+    let l = V::LANES;
+    if lay.inner() == 1 {
+        let mut buf = [0.0f32; SMALL_C * TILE];
+        transpose_tile(x, p0, classes, &mut buf);
+        let mut g = 0;
+        while g < TILE {
+            cols_stats::<V, f32, N>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
+            g += l;
+        }
+        return;
+    }
+    for (q0, run, base0) in ColumnRuns::new(lay, p0, out.len()) {
+        let mut q = q0;
+        while q + l <= q0 + run {
+            let (base, stride) = (base0 + (q - q0), lay.inner());
+            cols_stats::<V, T, N>(x, base, stride, classes, &tgt[q..], cap, w, want, &mut out[q..]);
+            q += l;
+        }
+        if q < q0 + run {
+            let end = q0 + run;
+            Scalar::class_stats(x, lay, p0 + q, &tgt[q..end], cap, w, want, &mut out[q..end]);
+        }
+    }
+}
+
 macro_rules! row_sums_dispatch {
     ($w:ty, $t:ty, $row:expr, $tt:expr, $cap:expr, $wt:expr, $want:expr) => {{
         match ($want.sx, $want.rank, $cap) {
@@ -1532,39 +1595,26 @@ impl Engine<f32> for Simd {
         out: &mut [Stats<f32>],
     ) {
         let classes = lay.classes();
-        let l = V::LANES;
         if lay.inner() == 1 {
-            if classes <= SMALL_C && out.len() == TILE && TILE.is_multiple_of(l) {
-                let mut buf = [0.0f32; SMALL_C * TILE];
-                transpose_tile(x, p0, classes, &mut buf);
-                let mut g = 0;
-                while g < TILE {
-                    cols_stats::<V, f32>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
-                    g += l;
+            if !(classes <= SMALL_C && out.len() == TILE && TILE.is_multiple_of(V::LANES)) {
+                for (q, st) in out.iter_mut().enumerate() {
+                    let row = &x[(p0 + q) * classes..(p0 + q + 1) * classes];
+                    *st = row_sums_dispatch!(V, T, row, tgt[q], cap, w, want);
                 }
+                ln_of_sums::<V>(out);
                 return;
             }
-            for (q, st) in out.iter_mut().enumerate() {
-                let row = &x[(p0 + q) * classes..(p0 + q + 1) * classes];
-                *st = row_sums_dispatch!(V, T, row, tgt[q], cap, w, want);
-            }
-            ln_of_sums::<V>(out);
-            return;
-        }
-        if classes >= COLUMN_MAX_C {
+        } else if classes >= COLUMN_MAX_C {
             return Scalar::class_stats(x, lay, p0, tgt, cap, w, want, out);
         }
-        for (q0, run, base0) in ColumnRuns::new(lay, p0, out.len()) {
-            let mut q = q0;
-            while q + l <= q0 + run {
-                let (base, stride) = (base0 + (q - q0), lay.inner());
-                cols_stats::<V, T>(x, base, stride, classes, &tgt[q..], cap, w, want, &mut out[q..]);
-                q += l;
-            }
-            if q < q0 + run {
-                let end = q0 + run;
-                Scalar::class_stats(x, lay, p0 + q, &tgt[q..end], cap, w, want, &mut out[q..end]);
-            }
+        // Columns: the class count as a constant where it is small and common, as in
+        // `ce_sum` (channel-first C = 4 per-position losses 2.82 -> 2.68 ns/logit, v4).
+        match classes {
+            2 => cols_stats_tile::<T, 2>(x, lay, p0, tgt, cap, w, want, out),
+            3 => cols_stats_tile::<T, 3>(x, lay, p0, tgt, cap, w, want, out),
+            4 => cols_stats_tile::<T, 4>(x, lay, p0, tgt, cap, w, want, out),
+            10 => cols_stats_tile::<T, 10>(x, lay, p0, tgt, cap, w, want, out),
+            _ => cols_stats_tile::<T, 0>(x, lay, p0, tgt, cap, w, want, out),
         }
     }
 
