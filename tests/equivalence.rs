@@ -427,6 +427,32 @@ fn problems<T: Element>(seed: u64) {
         for j in 0..len {
             check(&format!("probs grad[{j}] {tag}"), f64::from(g[j]), g64[j], 16.0 * (unit + EPS));
         }
+        let (mut out, mut out64) = (vec![0.0f32; pos], vec![0.0f64; pos]);
+        xent::cross_entropy_probs_per_position(&x, lay, &tp, &po, &mut out).unwrap();
+        xent::scalar::cross_entropy_probs_per_position(&x, lay, &tp, &po, &mut out64).unwrap();
+        for p in 0..pos {
+            let b = 1.5 * c as f64 * unit + 8.0 * EPS * out64[p].abs();
+            check(&format!("probs per-position[{p}] {tag}"), f64::from(out[p]), out64[p], b);
+        }
+        // log-softmax and softmax over the classes of each position (one_row's bounds)
+        let (mut lp, mut lp64) = (vec![0.0f32; len], vec![0.0f64; len]);
+        let (mut sm, mut sm64) = (vec![0.0f32; len], vec![0.0f64; len]);
+        xent::log_softmax_into(&x, lay, &mut lp).unwrap();
+        xent::scalar::log_softmax_into(&x, lay, &mut lp64).unwrap();
+        xent::softmax_into(&x, lay, &mut sm).unwrap();
+        xent::scalar::softmax_into(&x, lay, &mut sm64).unwrap();
+        let lse_bound = 4.0 * EPS * (scale + (c as f64).ln() + 1.0) + c as f64 * EPS / 2.0;
+        for j in 0..len {
+            check(
+                &format!("log_softmax[{j}] {tag}"),
+                f64::from(lp[j]),
+                lp64[j],
+                lse_bound + 2.0 * EPS * lp64[j].abs(),
+            );
+            let sb =
+                if sm64[j] == 0.0 { 0.0 } else { (lse_bound + 4.0 * EPS * (1.0 + lp64[j].abs())) * sm64[j] };
+            check(&format!("softmax[{j}] {tag}"), f64::from(sm[j]), sm64[j], sb + 1.3e-38);
+        }
         // softmax focal
         let fo = SoftmaxFocalOptions::new().with_weight(Some(&w)).with_gamma(1.5);
         let l = f64::from(xent::softmax_focal_loss_with_grad(&x, lay, &t, &fo, &mut g).unwrap());

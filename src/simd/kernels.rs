@@ -1417,15 +1417,7 @@ fn cols_grad<W: Vector, T: Element>(
         // not reach rows that never read it (PyTorch's gradient does not).
         let cw = W::select(c.eq(W::splat(0.0)), W::splat(0.0), c * W::splat(w.map_or(1.0, |w| w[cls])));
         let x: W = load_at(dst_input(dst), i);
-        let g = grad_v(x, m, lse, a, cw, cap);
-        match dst {
-            GradDst::Buffer { grad, .. } => g.store(&mut grad[i..i + l]),
-            GradDst::InPlace(xs) => {
-                let mut tmp = [0.0f32; 16];
-                g.store(&mut tmp);
-                T::store_block(&tmp[..l], &mut xs[i..i + l]);
-            }
-        }
+        store_at(dst, i, grad_v(x, m, lse, a, cw, cap));
     }
     // The target slots of all lanes at once ([`target_slot`] lane by lane, with a vector
     // `expm1`), then written one by one.
@@ -1493,6 +1485,138 @@ impl Iterator for ColumnRuns {
         let run = (self.k - q).min(self.lay.inner() - i);
         self.q += run;
         Some((q, run, base))
+    }
+}
+
+/// Calls `f(q, n, base)` over the positions `p0 .. p0 + k` of a channel-first layout in
+/// groups of `n = LANES` positions contiguous for each class (`base` the index of the
+/// group's first logit of class 0, class stride `lay.inner()`), and `n < LANES` for what is
+/// left at the end of each contiguous run (for the scalar twin).
+#[inline(always)]
+fn column_groups(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize, usize)) {
+    let l = V::LANES;
+    for (q0, run, base0) in ColumnRuns::new(lay, p0, k) {
+        let mut q = q0;
+        while q < q0 + run {
+            let n = l.min(q0 + run - q);
+            f(q, n, base0 + (q - q0));
+            q += n;
+        }
+    }
+}
+
+/// The per-lane sums of [`Engine::soft_stats`] over `LANES` column positions: two sweeps
+/// over the classes (the maximum, then one exp per logit with `Σ w t'` and
+/// `Σ w t' (x - max)`), each position in one lane (K = C + 3 in the documented bound).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn cols_soft_stats<W: Vector, T: Element, U: Element>(
+    x: &[T],
+    t: &[U],
+    base: usize,
+    stride: usize,
+    classes: usize,
+    eps: f32,
+    w: Option<&[f32]>,
+    out: &mut [SoftStats<f32>],
+) {
+    let uni = W::splat(if classes > 0 { eps / classes as f32 } else { 0.0 });
+    let keep = W::splat(1.0 - eps);
+    let mut m = W::splat(f32::NEG_INFINITY);
+    for c in 0..classes {
+        m = W::max_nan_b(load_at(x, base + c * stride), m);
+    }
+    let zero = W::splat(0.0);
+    let (mut s, mut swt, mut swtx) = (zero, zero, zero);
+    for c in 0..classes {
+        let i = base + c * stride;
+        let d = load_at::<W, T>(x, i) - m;
+        s = add_exp(s, d);
+        let wt = W::splat(w.map_or(1.0, |w| w[c])) * load_at::<W, U>(t, i).mul_add(keep, uni);
+        swt = swt + wt;
+        swtx = wt.mul_add(d, swtx);
+    }
+    // `ln_fast` maps NaN's bits to a finite value: `s - s` carries the NaN through.
+    #[allow(clippy::eq_op)]
+    let lse = s.ln_fast() + (s - s);
+    let mut lanes = [[0.0f32; 16]; 4];
+    m.to_lanes(&mut lanes[0]);
+    lse.to_lanes(&mut lanes[1]);
+    swt.to_lanes(&mut lanes[2]);
+    swtx.to_lanes(&mut lanes[3]);
+    for (q, o) in out.iter_mut().enumerate().take(W::LANES) {
+        *o = SoftStats { max: lanes[0][q], lse_rel: lanes[1][q], swt: lanes[2][q], swtx: lanes[3][q] };
+    }
+}
+
+/// [`Engine::soft_grad`] over `LANES` column positions: `a p - s w t'` a class at a time.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn cols_soft_grad<W: Vector, T: Element, U: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    t: &[U],
+    base: usize,
+    stride: usize,
+    classes: usize,
+    coef: &[SoftCoef<f32>],
+    eps: f32,
+    w: Option<&[f32]>,
+) {
+    let l = W::LANES;
+    let lane = |f: fn(&SoftCoef<f32>) -> f32| {
+        let mut a = [0.0f32; 16];
+        for (d, k) in a.iter_mut().zip(coef.iter().take(l)) {
+            *d = f(k);
+        }
+        W::load_or(&a, 0.0)
+    };
+    let (m, lse, a, s) = (lane(|k| k.max), lane(|k| k.lse_rel), lane(|k| k.a), lane(|k| k.s));
+    let uni = W::splat(if classes > 0 { eps / classes as f32 } else { 0.0 });
+    let keep = W::splat(1.0 - eps);
+    for c in 0..classes {
+        let i = base + c * stride;
+        let x: W = load_at(dst_input(dst), i);
+        let wt = W::splat(w.map_or(1.0, |w| w[c])) * load_at::<W, U>(t, i).mul_add(keep, uni);
+        let g = a * ((x - m) - lse).exp_le0_fast() - s * wt;
+        store_at(dst, i, g);
+    }
+}
+
+/// Log-softmax (`log`) or softmax of `LANES` column positions from their statistics.
+#[inline(always)]
+fn cols_normalize<W: Vector, T: Element>(
+    x: &[T],
+    base: usize,
+    stride: usize,
+    classes: usize,
+    st: &[Stats<f32>],
+    log: bool,
+    out: &mut [f32],
+) {
+    let (mut m, mut lse) = ([0.0f32; 16], [0.0f32; 16]);
+    for (q, s) in st.iter().enumerate().take(W::LANES) {
+        (m[q], lse[q]) = (s.max, s.lse_rel);
+    }
+    let (m, lse) = (W::load_or(&m, 0.0), W::load_or(&lse, 0.0));
+    for c in 0..classes {
+        let i = base + c * stride;
+        let lp = (load_at::<W, T>(x, i) - m) - lse;
+        let v = if log { lp } else { lp.exp_le0() };
+        v.store(&mut out[i..i + W::LANES]);
+    }
+}
+
+/// Writes the vector `g` at `i ..` of a gradient destination (rounded to `T` in place).
+#[inline(always)]
+fn store_at<W: Vector, T: Element>(dst: &mut GradDst<'_, T, f32>, i: usize, g: W) {
+    let l = W::LANES;
+    match dst {
+        GradDst::Buffer { grad, .. } => g.store(&mut grad[i..i + l]),
+        GradDst::InPlace(xs) => {
+            let mut tmp = [0.0f32; 16];
+            g.store(&mut tmp);
+            T::store_block(&tmp[..l], &mut xs[i..i + l]);
+        }
     }
 }
 
@@ -1729,7 +1853,13 @@ impl Engine<f32> for Simd {
     ) {
         let classes = lay.classes();
         if lay.inner() != 1 {
-            return Scalar::soft_stats(x, t, lay, p0, eps, w, out);
+            return column_groups(lay, p0, out.len(), |q, n, base| {
+                if n == V::LANES {
+                    cols_soft_stats::<V, T, U>(x, t, base, lay.inner(), classes, eps, w, &mut out[q..]);
+                } else {
+                    Scalar::soft_stats(x, t, lay, p0 + q, eps, w, &mut out[q..q + n]);
+                }
+            });
         }
         let uni = if classes > 0 { eps / classes as f32 } else { 0.0 };
         let keep = V::splat(1.0 - eps);
@@ -1772,7 +1902,13 @@ impl Engine<f32> for Simd {
     ) {
         let classes = lay.classes();
         if lay.inner() != 1 {
-            return Scalar::soft_grad(dst, t, lay, p0, coef, eps, w);
+            return column_groups(lay, p0, coef.len(), |q, n, base| {
+                if n == V::LANES {
+                    cols_soft_grad::<V, T, U>(dst, t, base, lay.inner(), classes, &coef[q..], eps, w);
+                } else {
+                    Scalar::soft_grad(dst, t, lay, p0 + q, &coef[q..q + n], eps, w);
+                }
+            });
         }
         let uni = V::splat(if classes > 0 { eps / classes as f32 } else { 0.0 });
         let keep = V::splat(1.0 - eps);
@@ -1793,7 +1929,13 @@ impl Engine<f32> for Simd {
     fn normalize<T: Element>(x: &[T], lay: Layout, p0: usize, st: &[Stats<f32>], log: bool, out: &mut [f32]) {
         let classes = lay.classes();
         if lay.inner() != 1 {
-            return Scalar::normalize(x, lay, p0, st, log, out);
+            return column_groups(lay, p0, st.len(), |q, n, base| {
+                if n == V::LANES {
+                    cols_normalize::<V, T>(x, base, lay.inner(), classes, &st[q..], log, out);
+                } else {
+                    Scalar::normalize(x, lay, p0 + q, &st[q..q + n], log, out);
+                }
+            });
         }
         for (q, s) in st.iter().enumerate() {
             let start = (p0 + q) * classes;
