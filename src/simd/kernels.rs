@@ -1488,20 +1488,38 @@ impl Iterator for ColumnRuns {
     }
 }
 
-/// Calls `f(q, n, base)` over the positions `p0 .. p0 + k` of a channel-first layout in
-/// groups of `n = LANES` positions contiguous for each class (`base` the index of the
-/// group's first logit of class 0, class stride `lay.inner()`), and `n < LANES` for what is
-/// left at the end of each contiguous run (for the scalar twin).
-#[inline(always)]
-fn column_groups(lay: Layout, p0: usize, k: usize, mut f: impl FnMut(usize, usize, usize)) {
-    let l = V::LANES;
-    for (q0, run, base0) in ColumnRuns::new(lay, p0, k) {
-        let mut q = q0;
-        while q < q0 + run {
-            let n = l.min(q0 + run - q);
-            f(q, n, base0 + (q - q0));
-            q += n;
+/// The positions `p0 .. p0 + k` of a channel-first layout as `(q, n, base)`: groups of
+/// `n = LANES` positions contiguous for each class (`base` the index of the group's first
+/// logit of class 0, class stride `lay.inner()`), and `n < LANES` for what is left at the
+/// end of each contiguous run (for the scalar twin). An iterator, not a closure: a closure
+/// holding the gradient destination cost the column gradient 10% (4.45 against 4.03
+/// ns/logit, channel-first C = 4 forward+backward, v4).
+struct ColumnGroups {
+    runs: ColumnRuns,
+    q: usize,
+    end: usize,
+    shift: usize,
+}
+
+impl ColumnGroups {
+    #[inline(always)]
+    fn new(lay: Layout, p0: usize, k: usize) -> Self {
+        Self { runs: ColumnRuns::new(lay, p0, k), q: 0, end: 0, shift: 0 }
+    }
+}
+
+impl Iterator for ColumnGroups {
+    type Item = (usize, usize, usize);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.q >= self.end {
+            let (q0, run, base0) = self.runs.next()?;
+            (self.q, self.end, self.shift) = (q0, q0 + run, base0.wrapping_sub(q0));
         }
+        let (q, n) = (self.q, V::LANES.min(self.end - self.q));
+        self.q += n;
+        Some((q, n, self.shift.wrapping_add(q)))
     }
 }
 
@@ -1658,15 +1676,11 @@ fn ce_sum_n<T: Element, const N: usize>(
         return sum.get();
     }
     let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
-    for (q0, run, base0) in ColumnRuns::new(lay, p0, k) {
-        let mut q = q0;
-        while q + l <= q0 + run {
-            let (base, stride) = (base0 + (q - q0), lay.inner());
-            vsum.add(cols_ce_sum::<V, T, N>(x, base, stride, classes, &tv[q..], w));
-            q += l;
-        }
-        if q < q0 + run {
-            sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, p0 + q, &tv[q..q0 + run], w));
+    for (q, n, base) in ColumnGroups::new(lay, p0, k) {
+        if n == l {
+            vsum.add(cols_ce_sum::<V, T, N>(x, base, lay.inner(), classes, &tv[q..], w));
+        } else {
+            sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, p0 + q, &tv[q..q + n], w));
         }
     }
     sum.add(vsum.total());
@@ -1700,16 +1714,11 @@ fn cols_stats_tile<T: Element, const N: usize>(
         }
         return;
     }
-    for (q0, run, base0) in ColumnRuns::new(lay, p0, out.len()) {
-        let mut q = q0;
-        while q + l <= q0 + run {
-            let (base, stride) = (base0 + (q - q0), lay.inner());
-            cols_stats::<V, T, N>(x, base, stride, classes, &tgt[q..], cap, w, want, &mut out[q..]);
-            q += l;
-        }
-        if q < q0 + run {
-            let end = q0 + run;
-            Scalar::class_stats(x, lay, p0 + q, &tgt[q..end], cap, w, want, &mut out[q..end]);
+    for (q, n, base) in ColumnGroups::new(lay, p0, out.len()) {
+        if n == l {
+            cols_stats::<V, T, N>(x, base, lay.inner(), classes, &tgt[q..], cap, w, want, &mut out[q..]);
+        } else {
+            Scalar::class_stats(x, lay, p0 + q, &tgt[q..q + n], cap, w, want, &mut out[q..q + n]);
         }
     }
 }
@@ -1829,6 +1838,8 @@ impl Engine<f32> for Simd {
             }
             return;
         }
+        // The runs themselves, not `ColumnGroups`: 2-3% on a channel-first C = 4
+        // forward+backward (4.05 against 4.17 ns/logit, v4).
         for (q0, run, base0) in ColumnRuns::new(lay, p0, coef.len()) {
             let mut q = q0;
             while q + l <= q0 + run {
@@ -1853,13 +1864,14 @@ impl Engine<f32> for Simd {
     ) {
         let classes = lay.classes();
         if lay.inner() != 1 {
-            return column_groups(lay, p0, out.len(), |q, n, base| {
+            for (q, n, base) in ColumnGroups::new(lay, p0, out.len()) {
                 if n == V::LANES {
                     cols_soft_stats::<V, T, U>(x, t, base, lay.inner(), classes, eps, w, &mut out[q..]);
                 } else {
                     Scalar::soft_stats(x, t, lay, p0 + q, eps, w, &mut out[q..q + n]);
                 }
-            });
+            }
+            return;
         }
         let uni = if classes > 0 { eps / classes as f32 } else { 0.0 };
         let keep = V::splat(1.0 - eps);
@@ -1902,13 +1914,14 @@ impl Engine<f32> for Simd {
     ) {
         let classes = lay.classes();
         if lay.inner() != 1 {
-            return column_groups(lay, p0, coef.len(), |q, n, base| {
+            for (q, n, base) in ColumnGroups::new(lay, p0, coef.len()) {
                 if n == V::LANES {
                     cols_soft_grad::<V, T, U>(dst, t, base, lay.inner(), classes, &coef[q..], eps, w);
                 } else {
                     Scalar::soft_grad(dst, t, lay, p0 + q, &coef[q..q + n], eps, w);
                 }
-            });
+            }
+            return;
         }
         let uni = V::splat(if classes > 0 { eps / classes as f32 } else { 0.0 });
         let keep = V::splat(1.0 - eps);
@@ -1929,13 +1942,14 @@ impl Engine<f32> for Simd {
     fn normalize<T: Element>(x: &[T], lay: Layout, p0: usize, st: &[Stats<f32>], log: bool, out: &mut [f32]) {
         let classes = lay.classes();
         if lay.inner() != 1 {
-            return column_groups(lay, p0, st.len(), |q, n, base| {
+            for (q, n, base) in ColumnGroups::new(lay, p0, st.len()) {
                 if n == V::LANES {
                     cols_normalize::<V, T>(x, base, lay.inner(), classes, &st[q..], log, out);
                 } else {
                     Scalar::normalize(x, lay, p0 + q, &st[q..q + n], log, out);
                 }
-            });
+            }
+            return;
         }
         for (q, s) in st.iter().enumerate() {
             let start = (p0 + q) * classes;
