@@ -1676,11 +1676,17 @@ fn ce_sum_n<T: Element, const N: usize>(
         return sum.get();
     }
     let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
-    for (q, n, base) in ColumnGroups::new(lay, p0, k) {
-        if n == l {
-            vsum.add(cols_ce_sum::<V, T, N>(x, base, lay.inner(), classes, &tv[q..], w));
-        } else {
-            sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, p0 + q, &tv[q..q + n], w));
+    // The runs themselves, not `ColumnGroups`: 6% fewer instructions on the channel-first
+    // C = 4 forward (the icount gate's `ce_fwd_f32_nchw`).
+    for (q0, run, base0) in ColumnRuns::new(lay, p0, k) {
+        let mut q = q0;
+        while q + l <= q0 + run {
+            let (base, stride) = (base0 + (q - q0), lay.inner());
+            vsum.add(cols_ce_sum::<V, T, N>(x, base, stride, classes, &tv[q..], w));
+            q += l;
+        }
+        if q < q0 + run {
+            sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, p0 + q, &tv[q..q0 + run], w));
         }
     }
     sum.add(vsum.total());
