@@ -1757,43 +1757,6 @@ fn ce_sum_n<T: Element, const N: usize>(
     sum.get()
 }
 
-/// The column part of [`Engine::class_stats`] of the SIMD engine: a tile of small-C rows
-/// transposed, or channel-first positions, with the class count `N` known at compile time
-/// (`N == lay.classes()`) or 0 when it is not.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-fn cols_stats_tile<T: Element, const N: usize>(
-    x: &[T],
-    lay: Layout,
-    p0: usize,
-    tgt: &[usize],
-    cap: Option<f32>,
-    w: Option<&[f32]>,
-    want: Want,
-    out: &mut [Stats<f32>],
-) {
-    let classes = lay.classes();
-    debug_assert!(N == 0 || N == classes);
-    let l = V::LANES;
-    if lay.inner() == 1 {
-        let mut buf = [0.0f32; SMALL_C * TILE];
-        transpose_tile(x, p0, classes, &mut buf);
-        let mut g = 0;
-        while g < TILE {
-            cols_stats::<V, f32, N>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
-            g += l;
-        }
-        return;
-    }
-    for (q, n, base) in ColumnGroups::new(lay, p0, out.len()) {
-        if n == l {
-            cols_stats::<V, T, N>(x, base, lay.inner(), classes, &tgt[q..], cap, w, want, &mut out[q..]);
-        } else {
-            Scalar::class_stats(x, lay, p0 + q, &tgt[q..q + n], cap, w, want, &mut out[q..q + n]);
-        }
-    }
-}
-
 macro_rules! row_sums_dispatch {
     ($w:ty, $t:ty, $row:expr, $tt:expr, $cap:expr, $wt:expr, $want:expr) => {{
         match ($want.sx, $want.rank, $cap) {
@@ -1825,26 +1788,34 @@ impl Engine<f32> for Simd {
         out: &mut [Stats<f32>],
     ) {
         let classes = lay.classes();
+        let l = V::LANES;
         if lay.inner() == 1 {
-            if !(classes <= SMALL_C && out.len() == TILE && TILE.is_multiple_of(V::LANES)) {
-                for (q, st) in out.iter_mut().enumerate() {
-                    let row = &x[(p0 + q) * classes..(p0 + q + 1) * classes];
-                    *st = row_sums_dispatch!(V, T, row, tgt[q], cap, w, want);
+            if classes <= SMALL_C && out.len() == TILE && TILE.is_multiple_of(l) {
+                let mut buf = [0.0f32; SMALL_C * TILE];
+                transpose_tile(x, p0, classes, &mut buf);
+                let mut g = 0;
+                while g < TILE {
+                    cols_stats::<V, f32, 0>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
+                    g += l;
                 }
-                ln_of_sums::<V>(out);
                 return;
             }
-        } else if classes >= COLUMN_MAX_C {
+            for (q, st) in out.iter_mut().enumerate() {
+                let row = &x[(p0 + q) * classes..(p0 + q + 1) * classes];
+                *st = row_sums_dispatch!(V, T, row, tgt[q], cap, w, want);
+            }
+            ln_of_sums::<V>(out);
+            return;
+        }
+        if classes >= COLUMN_MAX_C {
             return Scalar::class_stats(x, lay, p0, tgt, cap, w, want, out);
         }
-        // Columns: the class count as a constant where it is small and common, as in
-        // `ce_sum` (channel-first C = 4 per-position losses 2.82 -> 2.68 ns/logit, v4).
-        match classes {
-            2 => cols_stats_tile::<T, 2>(x, lay, p0, tgt, cap, w, want, out),
-            3 => cols_stats_tile::<T, 3>(x, lay, p0, tgt, cap, w, want, out),
-            4 => cols_stats_tile::<T, 4>(x, lay, p0, tgt, cap, w, want, out),
-            10 => cols_stats_tile::<T, 10>(x, lay, p0, tgt, cap, w, want, out),
-            _ => cols_stats_tile::<T, 0>(x, lay, p0, tgt, cap, w, want, out),
+        for (q, n, base) in ColumnGroups::new(lay, p0, out.len()) {
+            if n == l {
+                cols_stats::<V, T, 0>(x, base, lay.inner(), classes, &tgt[q..], cap, w, want, &mut out[q..]);
+            } else {
+                Scalar::class_stats(x, lay, p0 + q, &tgt[q..q + n], cap, w, want, &mut out[q..q + n]);
+            }
         }
     }
 
