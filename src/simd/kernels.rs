@@ -1103,7 +1103,7 @@ fn lse_rel_v<W: Vector>(classes: usize, acc: &Lse<W>) -> W {
 /// Statistics of `LANES` column positions (see [`cols_pass`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn cols_stats<W: Vector, T: Element, const N: usize>(
+fn cols_stats<W: Vector, T: Element>(
     x: &[T],
     base: usize,
     stride: usize,
@@ -1121,7 +1121,7 @@ fn cols_stats<W: Vector, T: Element, const N: usize>(
             *d = t as f32;
         }
     }
-    let p = cols_pass::<W, T, N>(x, base, stride, classes, &tv, cap, w, want);
+    let p = cols_pass::<W, T, 0>(x, base, stride, classes, &tv, cap, w, want);
     let lse = lse_rel_v(classes, &p.acc);
     let max = W::select(lse.eq(lse), p.acc.m, W::splat(f32::NEG_INFINITY));
     let mut lanes = [[0.0f32; 16]; 5];
@@ -1795,7 +1795,7 @@ impl Engine<f32> for Simd {
                 transpose_tile(x, p0, classes, &mut buf);
                 let mut g = 0;
                 while g < TILE {
-                    cols_stats::<V, f32, 0>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
+                    cols_stats::<V, f32>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
                     g += l;
                 }
                 return;
@@ -1812,7 +1812,7 @@ impl Engine<f32> for Simd {
         }
         for (q, n, base) in ColumnGroups::new(lay, p0, out.len()) {
             if n == l {
-                cols_stats::<V, T, 0>(x, base, lay.inner(), classes, &tgt[q..], cap, w, want, &mut out[q..]);
+                cols_stats::<V, T>(x, base, lay.inner(), classes, &tgt[q..], cap, w, want, &mut out[q..]);
             } else {
                 Scalar::class_stats(x, lay, p0 + q, &tgt[q..q + n], cap, w, want, &mut out[q..q + n]);
             }
