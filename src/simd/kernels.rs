@@ -764,6 +764,7 @@ impl<W: Vector> BlockLse<W> {
             None => one,
         };
         let BlockSums { mut a0, mut a1, mut bx, mut ws, mut bc, max: mut mx } = *b;
+        let mut bx1 = W::splat(0.0);
         let mv = W::splat(self.m);
         // The tail first: its temporaries are dead before the main loop starts. After a
         // whole vector, the block's last LANES values, overlapping the vector before
@@ -804,8 +805,10 @@ impl<W: Vector> BlockLse<W> {
             }
             if SX {
                 let (w0, w1) = (wv(2 * k * l), wv((2 * k + 1) * l));
+                // Two chains, not one: two dependent FMAs a pair were near the sweep's
+                // critical path.
                 bx = d0.mul_add(w0, bx);
-                bx = d1.mul_add(w1, bx);
+                bx1 = d1.mul_add(w1, bx1);
                 if w.is_some() {
                     ws = ws + w0 + w1;
                 }
@@ -833,7 +836,7 @@ impl<W: Vector> BlockLse<W> {
             }
             i += l;
         }
-        *b = BlockSums { a0, a1, bx, ws, bc, max: mx };
+        *b = BlockSums { a0, a1, bx: bx + bx1, ws, bc, max: mx };
     }
 }
 
