@@ -615,16 +615,23 @@ fn binary_bf16() {
 }
 
 /// Rows longer than the kernels' blocks (1024 values, converted 256 at a time), with the special
-/// values in a later block, and a leading block that is entirely `-inf`.
+/// values in a later block, a leading block that is entirely `-inf`, and one that is `-inf`
+/// but for a NaN.
 fn long_rows<T: Element>(seed: u64) {
     let mut rng = Rng(seed);
     let lens: &[usize] = if cfg!(miri) { &[300] } else { &[257, 1025, 2053, 4100] };
     for &n in lens {
-        for case in 0..5 {
+        for case in 0..6 {
             let mut raw = logits(&mut rng, n, None);
             match case {
                 0 => {}
                 1 => raw[..n.min(1100)].iter_mut().for_each(|v| *v = f32::NEG_INFINITY),
+                // A NaN in a block otherwise -inf: a vector maximum that ignores NaN
+                // sees only -inf there, and the row must still be NaN.
+                5 => {
+                    raw[..n.min(1100)].iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
+                    raw[7] = f32::NAN;
+                }
                 2 => raw[n - 3] = f32::NAN,
                 3 => raw[n - 2] = f32::INFINITY,
                 _ => raw[n / 2] = 50.0,

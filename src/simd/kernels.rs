@@ -581,18 +581,43 @@ impl<W: Vector> BlockLse<W> {
                 for_blocks_in(sub, buf, |o, blk| self.feed::<f32, SX, RANK>(blk, off + o, w, &mut []));
                 return;
             };
-            let bm = Self::block_max(sub);
+            // Two-sweep builds take `Σ w (x - m)` and the rank in the maximum's read once
+            // the running maximum is known: the exp sweep keeps its registers for the exp
+            // (with f32x8 on AVX2's 16 registers, label smoothing's accumulators in the
+            // sweep cost it a quarter of the plain forward's time).
+            let early = (SX || RANK) && !W::ONE_SWEEP && self.m != f32::NEG_INFINITY;
+            let (bm, side) = if early {
+                self.scan::<SX, RANK>(sub, off, w)
+            } else {
+                self.scan::<false, false>(sub, off, w)
+            };
+            if early {
+                // Relative to the old maximum, as the row's sums are; `raise` re-centres
+                // them all.
+                self.accept::<SX>(side, sub.len(), w.is_some());
+            }
+            if bm == f32::NEG_INFINITY && sub.iter().any(|v| v.is_nan()) {
+                // x86's vector maximum ignores NaN: a block of NaN and -inf only.
+                self.nan = true;
+            }
             if bm.is_nan() {
                 // The row's sum is NaN; the block still counts for Σ w x and the rank.
                 self.nan = true;
             }
             if bm == f32::NEG_INFINITY || bm.is_nan() {
-                self.special::<SX, RANK>(sub, off, w);
+                if !early {
+                    self.special::<SX, RANK>(sub, off, w);
+                }
                 return;
             }
             self.raise::<SX>(bm);
-            let b = self.sweep::<f32, SX, RANK, false>(sub, off, w, buf);
-            self.accept::<SX>(b, sub.len(), w.is_some());
+            if early {
+                let b = self.sweep::<f32, false, false, false>(sub, off, w, buf);
+                self.accept::<false>(b, sub.len(), w.is_some());
+            } else {
+                let b = self.sweep::<f32, SX, RANK, false>(sub, off, w, buf);
+                self.accept::<SX>(b, sub.len(), w.is_some());
+            }
             return;
         }
         let b = self.sweep::<T, SX, RANK, true>(sub, off, w, buf);
@@ -618,29 +643,110 @@ impl<W: Vector> BlockLse<W> {
         }
     }
 
-    /// The maximum of a block (NaN ignored on x86, propagated elsewhere).
+    /// The maximum of a block (NaN ignored on x86, propagated elsewhere) and, with `SX` or
+    /// `RANK`, the block's side sums in the same read: `Σ w (x - m)` relative to the
+    /// running maximum `m` (finite), `Σ w`, and the count of values above the target's
+    /// (the exps are left 0).
     #[inline(always)]
-    fn block_max(sub: &[f32]) -> f32 {
+    fn scan<const SX: bool, const RANK: bool>(
+        &self,
+        sub: &[f32],
+        off: usize,
+        w: Option<&[f32]>,
+    ) -> (f32, BlockSums<W>) {
+        // The weighted and unweighted loops apart: a weight check inside the loop kept
+        // LLVM from unswitching it, and every accumulator went through memory.
+        match w {
+            Some(w) if SX => self.scan_w::<SX, RANK, true>(sub, &w[off..off + sub.len()]),
+            _ => self.scan_w::<SX, RANK, false>(sub, &[]),
+        }
+    }
+
+    /// [`Self::scan`] with the block's weights `w` (`WT`) or none.
+    #[inline(always)]
+    fn scan_w<const SX: bool, const RANK: bool, const WT: bool>(
+        &self,
+        sub: &[f32],
+        w: &[f32],
+    ) -> (f32, BlockSums<W>) {
         let l = W::LANES;
+        let (zero, one) = (W::splat(0.0), W::splat(1.0));
         let (vecs, tail) = W::split(sub);
         let ninf = W::splat(f32::NEG_INFINITY);
-        let (mut m0, mut m1, mut m2, mut m3) = (ninf, ninf, ninf, ninf);
+        let (mv, xtv) = (W::splat(self.m), self.xtv);
         let (quads, rest) = vecs.as_chunks::<4>();
-        for q in quads {
-            m0 = W::max_nan_b(W::from_arr(&q[0]), m0);
-            m1 = W::max_nan_b(W::from_arr(&q[1]), m1);
-            m2 = W::max_nan_b(W::from_arr(&q[2]), m2);
-            m3 = W::max_nan_b(W::from_arr(&q[3]), m3);
+        let (wvecs, _) = W::split(w);
+        let (wquads, wrest) = wvecs.as_chunks::<4>();
+        let (wquads, wrest) =
+            if WT { (&wquads[..quads.len()], &wrest[..rest.len()]) } else { (wquads, wrest) };
+        let (mut m0, mut m1, mut m2, mut m3) = (ninf, ninf, ninf, ninf);
+        // Two chains for Σ w (x - m), alternating by vector: each lane adds at most
+        // `SUB / (2 LANES)` terms of a block, as in the sweep.
+        let (mut bx0, mut bx1, mut ws, mut bc) = (zero, zero, zero, zero);
+        for (k, q) in quads.iter().enumerate() {
+            let x = [W::from_arr(&q[0]), W::from_arr(&q[1]), W::from_arr(&q[2]), W::from_arr(&q[3])];
+            m0 = W::max_nan_b(x[0], m0);
+            m1 = W::max_nan_b(x[1], m1);
+            m2 = W::max_nan_b(x[2], m2);
+            m3 = W::max_nan_b(x[3], m3);
+            if SX && WT {
+                let wq = &wquads[k];
+                let wq = [W::from_arr(&wq[0]), W::from_arr(&wq[1]), W::from_arr(&wq[2]), W::from_arr(&wq[3])];
+                bx0 = (x[0] - mv).mul_add(wq[0], bx0);
+                bx1 = (x[1] - mv).mul_add(wq[1], bx1);
+                bx0 = (x[2] - mv).mul_add(wq[2], bx0);
+                bx1 = (x[3] - mv).mul_add(wq[3], bx1);
+                ws = ws + (wq[0] + wq[1]) + (wq[2] + wq[3]);
+            } else if SX {
+                bx0 = bx0 + (x[0] - mv) + (x[2] - mv);
+                bx1 = bx1 + (x[1] - mv) + (x[3] - mv);
+            }
+            if RANK {
+                bc = bc
+                    + ((x[0].gt(xtv) & one) + (x[1].gt(xtv) & one))
+                    + ((x[2].gt(xtv) & one) + (x[3].gt(xtv) & one));
+            }
         }
-        for a in rest {
-            m0 = W::max_nan_b(W::from_arr(a), m0);
+        for (k, a) in rest.iter().enumerate() {
+            let x = W::from_arr(a);
+            m0 = W::max_nan_b(x, m0);
+            if SX && WT {
+                let wk = W::from_arr(&wrest[k]);
+                bx0 = (x - mv).mul_add(wk, bx0);
+                ws = ws + wk;
+            } else if SX {
+                bx0 = bx0 + (x - mv);
+            }
+            if RANK {
+                bc = bc + (x.gt(xtv) & one);
+            }
         }
         // The tail: after at least one whole vector, the block's last LANES values as one
-        // vector overlapping the one before (a value seen twice does not move a maximum).
-        // Shorter blocks: one value at a time.
+        // vector overlapping the one before (a value seen twice does not move a maximum;
+        // the sums take only the tail's lanes). Shorter blocks: the maximum one value at
+        // a time, the sums over the tail padded with -inf and masked.
         let over = !tail.is_empty() && !vecs.is_empty();
-        if over {
-            m1 = W::max_nan_b(W::load_or(&sub[sub.len() - l..], 0.0), m1);
+        if !tail.is_empty() && (over || SX || RANK) {
+            let at = if over { sub.len() - l } else { sub.len() - tail.len() };
+            let (x, mask) = if over {
+                let keep = W::load_or(&IOTA, 0.0).ge(W::splat((l - tail.len()) as f32));
+                (W::load_or(&sub[at..], 0.0), keep)
+            } else {
+                (W::load_or(tail, f32::NEG_INFINITY), first_lanes::<W>(tail.len()))
+            };
+            if over {
+                m1 = W::max_nan_b(x, m1);
+            }
+            if SX {
+                let wt = if WT { W::load_or(&w[at..], 0.0) } else { one };
+                bx1 = bx1 + W::select(mask, (x - mv) * wt, zero);
+                if WT {
+                    ws = ws + W::select(mask, wt, zero);
+                }
+            }
+            if RANK {
+                bc = bc + (x.gt(xtv) & mask & one);
+            }
         }
         let mut bm = hmax(W::max_nan_b(W::max_nan_b(m0, m1), W::max_nan_b(m2, m3)));
         if !over {
@@ -650,7 +756,8 @@ impl<W: Vector> BlockLse<W> {
                 }
             }
         }
-        bm
+        let sums = BlockSums { a0: zero, a1: zero, bx: bx0 + bx1, ws, bc, max: ninf };
+        (bm, sums)
     }
 
     /// A block whose every value is `-inf` (it adds exactly 0 to the sum, and would give
