@@ -1336,3 +1336,55 @@ fn fixed_subnormal_z_loss_product_order() {
     .sized();
     check::run(&case);
 }
+
+/// A position whose logits are all `-inf` but one NaN (or, in a long row, whose first
+/// 1100 are) has a NaN loss (PyTorch), in every
+/// kernel shape: small-C rows (transposed tiles), rows of one block and of several (the
+/// blocked row kernel, whose vector maximum ignores NaN on x86: such a block in a row of
+/// several once took the all-`-inf` path and the NaN vanished), and channel-first columns.
+/// With and without label smoothing; every other position stays finite and matches the
+/// scalar twin's NaN pattern. Found by reading the kernel, not by a fuzzer.
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "NaN propagation, no unsafe or UB surface; rows of 2053 logits are slow under Miri"
+)]
+fn fixed_nan_among_neg_inf_logits_is_nan() {
+    let shapes: [&[usize]; 6] = [&[5, 4], &[33, 10], &[3, 40], &[2, 2053], &[2, 4, 37], &[1, 3, 300]];
+    for shape in shapes {
+        let lay = Layout::from_shape(shape).unwrap();
+        let (n, c, inner) = (shape[0], shape[1], shape[2..].iter().product::<usize>());
+        let positions = n * inner;
+        for p in [0, positions / 2, positions - 1] {
+            let (pn, pi) = (p / inner, p % inner);
+            let mut s = 7u64 + p as u64;
+            let mut x: Vec<f32> =
+                (0..n * c * inner).map(|_| (splitmix(&mut s) % 1000) as f32 / 100.0 - 5.0).collect();
+            // All of the position's classes -inf, or of a long row its first 1100 (past the
+            // kernel's first block of 1024, the rest finite).
+            for k in 0..c.min(1100) {
+                x[(pn * c + k) * inner + pi] = f32::NEG_INFINITY;
+            }
+            // The NaN early in the position's classes, in the first kernel block of a long row.
+            x[(pn * c + c.min(8) - 1) * inner + pi] = f32::NAN;
+            let t: Vec<i64> = (0..positions as i64).map(|q| q % c as i64).collect();
+            for ls in [0.0, 0.1] {
+                let o = CrossEntropyOptions::new().with_label_smoothing(ls);
+                let mut got = vec![0.0f32; positions];
+                let mut want = vec![0.0f64; positions];
+                xent::cross_entropy_per_position(&x, lay, &t, &o, &mut got).unwrap();
+                xent::scalar::cross_entropy_per_position(&x, lay, &t, &o, &mut want).unwrap();
+                for q in 0..positions {
+                    assert_eq!(
+                        got[q].is_nan(),
+                        want[q].is_nan(),
+                        "{shape:?} NaN at {p}, position {q}, ls={ls}"
+                    );
+                }
+                assert!(got[p].is_nan(), "{shape:?} position {p} ls={ls}: {}", got[p]);
+                let sum = xent::cross_entropy(&x, lay, &t, &o.with_reduction(Reduction::Sum)).unwrap();
+                assert!(sum.is_nan(), "{shape:?} NaN at {p} ls={ls}: sum {sum}");
+            }
+        }
+    }
+}
