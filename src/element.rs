@@ -54,29 +54,29 @@ pub trait Element: Copy + Default + PartialEq + Debug + Send + Sync + 'static + 
 
 impl Element for f32 {
     const DTYPE: &'static str = "f32";
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_f32(self) -> f32 {
         self
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn from_f32(v: f32) -> Self {
         v
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn load_block(src: &[Self], dst: &mut [f32]) {
         let n = src.len().min(dst.len());
         dst[..n].copy_from_slice(&src[..n]);
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn store_block(src: &[f32], dst: &mut [Self]) {
         let n = src.len().min(dst.len());
         dst[..n].copy_from_slice(&src[..n]);
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn as_f32(s: &[Self]) -> Option<&[f32]> {
         Some(s)
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]> {
         Some(s)
     }
@@ -86,11 +86,11 @@ macro_rules! half_element {
     ($t:ty, $name:literal) => {
         impl Element for $t {
             const DTYPE: &'static str = $name;
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn to_f32(self) -> f32 {
                 <$t>::to_f32(self)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn from_f32(v: f32) -> Self {
                 <$t>::from_f32(v)
             }
@@ -104,11 +104,11 @@ macro_rules! half_element {
                 let n = src.len().min(dst.len());
                 dst[..n].convert_from_f32_slice(&src[..n]);
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn as_f32(_: &[Self]) -> Option<&[f32]> {
                 None
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn as_f32_mut(_: &mut [Self]) -> Option<&mut [f32]> {
                 None
             }
@@ -133,25 +133,25 @@ pub trait ClassIndex: Copy + Debug + Send + Sync + 'static + sealed::Sealed {
     fn to_i64(self) -> i64;
 }
 impl ClassIndex for i64 {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_i64(self) -> i64 {
         self
     }
 }
 impl ClassIndex for i32 {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_i64(self) -> i64 {
         i64::from(self)
     }
 }
 impl ClassIndex for u32 {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_i64(self) -> i64 {
         i64::from(self)
     }
 }
 impl ClassIndex for u8 {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_i64(self) -> i64 {
         i64::from(self)
     }
@@ -181,61 +181,61 @@ pub trait Real: num_traits::Float + Default + Debug + Send + Sync + 'static + se
 }
 
 impl Real for f32 {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn from_f32(v: f32) -> Self {
         v
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn from_usize(n: usize) -> Self {
         n as f32
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_f32(self) -> f32 {
         self
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn expm1(self) -> Self {
         libm::expm1f(self)
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn ln1p(self) -> Self {
         libm::log1pf(self)
     }
 }
 
 impl Real for f64 {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn from_f32(v: f32) -> Self {
         f64::from(v)
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn from_usize(n: usize) -> Self {
         n as f64
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_f32(self) -> f32 {
         self as f32
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_f64(self) -> f64 {
         self
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn expm1(self) -> Self {
         libm::expm1(self)
     }
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn ln1p(self) -> Self {
         libm::log1p(self)
     }
 }
 
 /// Widens any element to a real type (exact).
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn real<R: Real, T: Element>(x: T) -> R {
     R::from_f32(x.to_f32())
 }

@@ -48,7 +48,7 @@ const COLUMN_MAX_C: usize = F32_EXACT_C;
 struct Block([f32; BUF]);
 
 impl Block {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn new() -> Self {
         Block([0.0; BUF])
     }
@@ -59,7 +59,7 @@ const IOTA: [f32; 16] = [0., 1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12., 
 
 /// Calls `f(offset, block)` over consecutive f32 blocks of `x`: `x` itself for f32,
 /// converted stack blocks of [`BUF`] values otherwise.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn for_blocks<T: Element>(x: &[T], f: impl FnMut(usize, &[f32])) {
     match T::as_f32(x) {
         Some(r) => for_blocks_in(r, &mut [], f),
@@ -71,7 +71,7 @@ fn for_blocks<T: Element>(x: &[T], f: impl FnMut(usize, &[f32])) {
 /// and may be empty, when `T` is f32): a kernel called per block of a row takes the row's
 /// buffer rather than zeroing one of its own each call (a `memset` call a block cost 15%
 /// on f16 rows).
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl FnMut(usize, &[f32])) {
     if let Some(r) = T::as_f32(x) {
         f(0, r);
@@ -87,7 +87,7 @@ fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl FnMut(usize, 
 }
 
 /// The vector of `s[i..]` (padded with 0 past the end), converting from `U`.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn load_at<W: Vector, U: Element>(s: &[U], i: usize) -> W {
     let s = s.get(i..).unwrap_or(&[]);
     match U::as_f32(s) {
@@ -113,7 +113,7 @@ impl<'a> Bcast<'a> {
     }
 
     /// The next vector, `w[(i + l) % len]` for each lane.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn next<W: Vector>(&mut self) -> W {
         let len = self.w.len();
         let v = match len {
@@ -141,14 +141,14 @@ impl<'a> Bcast<'a> {
 /// below `2^-25`, so dropping `1 / u` errs by `2^-25 (1 - u) / u` at most, under `eps / 2`
 /// relative to `|ln u| >= 1 - u` (and nothing as `u -> 1`). So `ln(1 - p)` keeps PyTorch's
 /// `log1p` accuracy for tiny `p` without a division.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn log1m_fix<W: Vector>(p: W, u: W) -> W {
     -p - (u - W::splat(1.0))
 }
 
 /// One vector of an element-wise loss: the (unweighted) losses and, when `GRAD`, their
 /// derivatives with respect to the input. `pwv` is the pos_weight (1 without).
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn binary_vec<W: Vector, const GRAD: bool>(
     kind: Binary<f32>,
     hard: bool,
@@ -246,7 +246,7 @@ impl<W: Vector> BinaryRun<'_, W> {
     /// One vector: loss and gradient, weighted, stored at `i` per the const flags; `valid`
     /// masks a padded tail out of the sum.
     #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn vec<const PER: bool, const GRAD: bool>(
         &mut self,
         f: impl Fn(W, W, Option<W>) -> (W, W),
@@ -273,7 +273,7 @@ impl<W: Vector> BinaryRun<'_, W> {
     }
 
     /// A block of f32 values starting at `off` of the outputs.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn block<const PER: bool, const GRAD: bool>(
         &mut self,
         xf: &[f32],
@@ -314,7 +314,7 @@ impl<W: Vector> BinaryRun<'_, W> {
 
     /// The vectors of a block through the loss `f`.
     #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn lanes<const PER: bool, const GRAD: bool>(
         &mut self,
         f: impl Fn(W, W, Option<W>) -> (W, W) + Copy,
@@ -345,7 +345,7 @@ impl<W: Vector> BinaryRun<'_, W> {
 }
 
 /// Whether every value is exactly 0 or 1.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn all_hard<W: Vector>(vecs: &[W::Arr], tail: &[f32]) -> bool {
     let (zero, one) = (W::splat(0.0), W::splat(1.0));
     let mut ok = one.eq(one);
@@ -359,7 +359,7 @@ fn all_hard<W: Vector>(vecs: &[W::Arr], tail: &[f32]) -> bool {
 /// An element-wise loss over `x`, `y` (element `i0` of the whole input first): returns the
 /// block's sum and, per the const flags, writes per-element losses and scaled gradients.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn binary_run<W: Vector, T: Element, const PER: bool, const GRAD: bool>(
     kind: Binary<f32>,
     x: &[T],
@@ -416,13 +416,13 @@ fn binary_run<W: Vector, T: Element, const PER: bool, const GRAD: bool>(
 }
 
 /// Mask of the first `n` lanes.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn first_lanes<W: Vector>(n: usize) -> W {
     W::load_or(&IOTA, 0.0).lt(W::splat(n as f32))
 }
 
 /// `s * tanh(x / s)` and its derivative `1 - tanh(x / s)^2`.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn cap_v<W: Vector>(x: W, cap: f32) -> (W, W) {
     // Divide where 1 / cap is subnormal (cap above 2^126) or infinite (cap below
     // 1 / f32::MAX), instead of losing its precision or multiplying by infinity.
@@ -457,13 +457,13 @@ struct Lse<W> {
 }
 
 impl<W: Vector> Lse<W> {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn new() -> Self {
         Self { m: W::splat(-f32::MAX), s: W::splat(0.0) }
     }
 
     /// One exp per element; NaN makes the lane's sum NaN.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn push(&mut self, x: W) {
         let d = x - self.m;
         let up = d.gt(W::splat(0.0));
@@ -475,7 +475,7 @@ impl<W: Vector> Lse<W> {
 
 /// PyTorch's special rows: `(max, sum)` of a non-empty row whose sum is 0 (every logit
 /// `-inf`) or whose max is `+inf` gives NaN, as `x - max` does there.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn fix_special(classes: usize, m: f32, s: f32) -> (f32, f32) {
     if classes == 0 {
         (f32::NEG_INFINITY, 0.0)
@@ -494,7 +494,7 @@ const SUB: usize = 1024;
 /// `acc + exp(t)` for `t <= 4` ([`Vector::exp_parts_sum`]), the scale and the add in one
 /// FMA; no flush to 0 (terms below `exp(-87.3)` are tiny positive values, which vanish in
 /// a sum anyway).
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn add_exp<W: Vector>(acc: W, t: W) -> W {
     let (e, scale) = W::max_nan_b(W::splat(-87.3), t).exp_parts_sum();
     e.mul_add(scale, acc)
@@ -566,7 +566,7 @@ impl<W: Vector> BlockLse<W> {
     /// then a rescale if it grew. A block whose maximum passes the running one by more
     /// than [`SLACK`] is swept again relative to it (rows whose maximum climbs steeply pay
     /// two sweeps a block, as every block once did).
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn feed<T: Element, const SX: bool, const RANK: bool>(
         &mut self,
         sub: &[T],
@@ -647,7 +647,7 @@ impl<W: Vector> BlockLse<W> {
     /// `RANK`, the block's side sums in the same read: `Σ w (x - m)` relative to the
     /// running maximum `m` (finite), `Σ w`, and the count of values above the target's
     /// (the exps are left 0).
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn scan<const SX: bool, const RANK: bool>(
         &self,
         sub: &[f32],
@@ -663,7 +663,7 @@ impl<W: Vector> BlockLse<W> {
     }
 
     /// [`Self::scan`] with the block's weights `w` (`WT`) or none.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn scan_w<const SX: bool, const RANK: bool, const WT: bool>(
         &self,
         sub: &[f32],
@@ -763,7 +763,7 @@ impl<W: Vector> BlockLse<W> {
     /// A block whose every value is `-inf` (it adds exactly 0 to the sum, and would give
     /// `-inf - -inf` while the row's maximum is still `-inf`) or whose maximum is NaN (the
     /// sum is NaN anyway): only `Σ w x` and the rank.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn special<const SX: bool, const RANK: bool>(&mut self, sub: &[f32], off: usize, w: Option<&[f32]>) {
         let l = W::LANES;
         let (zero, one) = (W::splat(0.0), W::splat(1.0));
@@ -792,7 +792,7 @@ impl<W: Vector> BlockLse<W> {
 
     /// Moves the running maximum up to `bm` (when it is larger): the sum rescaled (in f64,
     /// [`rescale`]) and `Σ w (x - m)` re-centred.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn raise<const SX: bool>(&mut self, bm: f32) {
         if bm > self.m {
             if self.m != f32::NEG_INFINITY {
@@ -808,7 +808,7 @@ impl<W: Vector> BlockLse<W> {
 
     /// Adds a block's sums (relative to the running maximum) into the row's: the exps by
     /// a two-sum (Knuth; `comp` gathers the exact error).
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn accept<const SX: bool>(&mut self, b: BlockSums<W>, len: usize, weighted: bool) {
         let bs = b.a0 + b.a1;
         let t = self.s + bs;
@@ -825,7 +825,7 @@ impl<W: Vector> BlockLse<W> {
     /// One sweep over a block: `exp(x - m)` (one exp per element, `m` the running
     /// maximum), `Σ w (x - m)` reusing the exp's argument, the count of values above the
     /// target's, and with `TRACK` the block's maximum.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn sweep<T: Element, const SX: bool, const RANK: bool, const TRACK: bool>(
         &self,
         sub: &[T],
@@ -851,7 +851,7 @@ impl<W: Vector> BlockLse<W> {
     }
 
     /// [`Self::sweep`] over one f32 slice, adding into `b`.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn sweep_into<const SX: bool, const RANK: bool, const TRACK: bool>(
         &self,
         b: &mut BlockSums<W>,
@@ -961,7 +961,7 @@ impl<W: Vector> BlockLse<W> {
 ///
 /// With `CAP`, every value is soft-capped (`cap tanh(x / cap)`, [`cap_v`]) first, a block
 /// of [`BUF`] values at a time into one stack buffer (the row's only scratch: 1 KiB).
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn row_sums_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool, const CAP: bool>(
     row: &[T],
     t: usize,
@@ -1021,7 +1021,7 @@ fn row_sums_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool, con
 /// Replaces the sums [`row_sums_blocked`] left in `lse_rel` by their logs, `LANES` rows per
 /// vector `ln` (2 ULP; NaN stays NaN, `ln 0 = -inf`): one `libm::logf` per row cost a
 /// third of the time of rows of 31 logits.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn ln_of_sums<W: Vector>(st: &mut [Stats<f32>]) {
     for ch in st.chunks_mut(W::LANES) {
         let mut a = [1.0f32; 16];
@@ -1040,7 +1040,7 @@ fn ln_of_sums<W: Vector>(st: &mut [Stats<f32>]) {
 }
 
 /// Soft-caps `b` in place: `cap tanh(x / cap)` ([`cap_v`]) for every value.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn cap_in_place<W: Vector>(b: &mut [f32], cap: f32) {
     let (vecs, tail) = W::split_mut(b);
     for a in vecs {
@@ -1053,7 +1053,7 @@ fn cap_in_place<W: Vector>(b: &mut [f32], cap: f32) {
 
 /// The largest lane, by a halving tree of `>` (a NaN lane loses every comparison, so it is
 /// ignored unless every lane is NaN).
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn hmax<W: Vector>(v: W) -> f32 {
     let mut a = [f32::NEG_INFINITY; 16];
     v.to_lanes(&mut a);
@@ -1089,7 +1089,7 @@ struct ColPass<W> {
 /// One pass over `LANES` positions whose logits of class `c` are the contiguous values
 /// `x[base + c*stride ..][..LANES]`, their targets `tv` as f32 lanes (-1 for none).
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn cols_pass<W: Vector, T: Element, const N: usize>(
     x: &[T],
     base: usize,
@@ -1141,7 +1141,7 @@ fn cols_pass<W: Vector, T: Element, const N: usize>(
 /// +inf and all -inf columns reach the sum as NaN through `exp(x - max)`, exactly
 /// PyTorch's `x - max`. The class index runs as an f32 beside `c` (exact below
 /// [`COLUMN_MAX_C`]), so comparing it with the target lanes needs no conversion.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn col_sweeps<W: Vector>(
     classes: usize,
     col: impl Fn(usize) -> W,
@@ -1172,7 +1172,7 @@ fn col_sweeps<W: Vector>(
 /// The optional sums of a column pass for class `c`: `Σ w (x - r)` (and `Σ w`) and the
 /// count of logits above the target's.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn side_sums<W: Vector>(
     v: W,
     c: usize,
@@ -1196,7 +1196,7 @@ fn side_sums<W: Vector>(
 
 /// `ln s`, with PyTorch's special rows made NaN: every logit `-inf` (`s == 0`) or a `+inf`
 /// maximum. `-inf` for no classes.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn lse_rel_v<W: Vector>(classes: usize, acc: &Lse<W>) -> W {
     if classes == 0 {
         return W::splat(f32::NEG_INFINITY);
@@ -1212,7 +1212,7 @@ fn lse_rel_v<W: Vector>(classes: usize, acc: &Lse<W>) -> W {
 
 /// Statistics of `LANES` column positions (see [`cols_pass`]).
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn cols_stats<W: Vector, T: Element>(
     x: &[T],
     base: usize,
@@ -1252,7 +1252,7 @@ fn cols_stats<W: Vector, T: Element>(
 }
 
 /// `w[y] ((max - x_y) + lse_rel)` of `LANES` columns, 0 at the positions not counted.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 #[allow(clippy::too_many_arguments)]
 fn cols_ce_sum<W: Vector, T: Element, const N: usize>(
     x: &[T],
@@ -1289,12 +1289,12 @@ struct VAcc<W> {
 }
 
 impl<W: Vector> VAcc<W> {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn new() -> Self {
         Self { s: W::splat(0.0), c: W::splat(0.0) }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn add(&mut self, x: W) {
         let t = self.s + x;
         let bp = t - self.s;
@@ -1306,7 +1306,7 @@ impl<W: Vector> VAcc<W> {
     /// NaN, and the plain sum's `inf` or NaN is the result, as for the scalar
     /// accumulator), their compensations. Each added by a lane tree: `log2(LANES)`
     /// roundings relative to the total, as a lane reduction per vector had.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn total(&self) -> f32 {
         let s = self.s.reduce_add();
         if s.is_finite() { s + self.c.reduce_add() } else { s }
@@ -1317,7 +1317,7 @@ impl<W: Vector> VAcc<W> {
 /// `buf[c * TILE + q] = x[(p0 + q) * classes + c]` (1 KiB of stack). In 8x8 blocks through
 /// `wide`'s `f32x8::transpose` (unpack and shuffle on AVX): an element-wise loop compiled
 /// to scatters, slow on x86, and cost a third of a 10-class row's time.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn transpose_tile<T: Element>(x: &[T], p0: usize, classes: usize, buf: &mut [f32; SMALL_C * TILE]) {
     // Past the tile's end `x` goes on (or the reads are cut short and zero-padded).
     let tile = &x[p0 * classes..];
@@ -1340,7 +1340,7 @@ fn transpose_tile<T: Element>(x: &[T], p0: usize, classes: usize, buf: &mut [f32
 
 /// The inverse of [`transpose_tile`]: `out[q * classes + c] = buf[c * TILE + q]` for the
 /// `TILE` rows of `out` (rounded to `U`), in the same 8x8 blocks.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn untranspose_tile<U: Element>(buf: &[f32; SMALL_C * TILE], classes: usize, out: &mut [U]) {
     debug_assert!(out.len() >= TILE * classes);
     for q0 in (0..TILE).step_by(8) {
@@ -1365,7 +1365,7 @@ fn untranspose_tile<U: Element>(buf: &[f32; SMALL_C * TILE], classes: usize, out
 }
 
 /// The first 8 values of `s` as f32 (0 past its end).
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn load8<T: Element>(s: &[T]) -> f32x8 {
     match T::as_f32(s) {
         Some(f) => {
@@ -1394,7 +1394,7 @@ fn load8_slow<T: Element>(s: &[T]) -> f32x8 {
 }
 
 /// Writes one gradient value at `i`.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn put<T: Element>(dst: &mut GradDst<'_, T, f32>, i: usize, g: f32) {
     match dst {
         GradDst::Buffer { grad, .. } => grad[i] = g,
@@ -1403,7 +1403,7 @@ fn put<T: Element>(dst: &mut GradDst<'_, T, f32>, i: usize, g: f32) {
 }
 
 /// `dst[start + j] = f(j, x[start + j])` over `len` values, one vector at a time.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn map_row<W: Vector, T: Element>(
     dst: &mut GradDst<'_, T, f32>,
     start: usize,
@@ -1483,7 +1483,7 @@ fn target_slot(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> 
 }
 
 /// `chain * (a*p - c*w)` for a vector of logits, `p = exp((x' - m) - lse_rel)`.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn grad_v<W: Vector>(x: W, m: W, lse: W, a: W, cw: W, cap: Option<f32>) -> W {
     match cap {
         None => a * ((x - m) - lse).exp_le0_fast() - cw,
@@ -1495,7 +1495,7 @@ fn grad_v<W: Vector>(x: W, m: W, lse: W, a: W, cw: W, cap: Option<f32>) -> W {
 }
 
 /// Gradient rows of `LANES` column positions (see [`cols_stats`]).
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn cols_grad<W: Vector, T: Element>(
     dst: &mut GradDst<'_, T, f32>,
     base: usize,
@@ -1558,7 +1558,7 @@ fn cols_grad<W: Vector, T: Element>(
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn dst_input<'a, T: Element>(dst: &'a GradDst<'_, T, f32>) -> &'a [T] {
     dst.input()
 }
@@ -1574,7 +1574,7 @@ struct ColumnRuns {
 }
 
 impl ColumnRuns {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn new(lay: Layout, p0: usize, k: usize) -> Self {
         Self { lay, p0, k, q: 0 }
     }
@@ -1583,7 +1583,7 @@ impl ColumnRuns {
 impl Iterator for ColumnRuns {
     type Item = (usize, usize, usize);
 
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn next(&mut self) -> Option<Self::Item> {
         if self.q >= self.k {
             return None;
@@ -1612,7 +1612,7 @@ struct ColumnGroups {
 }
 
 impl ColumnGroups {
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn new(lay: Layout, p0: usize, k: usize) -> Self {
         Self { runs: ColumnRuns::new(lay, p0, k), q: 0, end: 0, shift: 0 }
     }
@@ -1621,7 +1621,7 @@ impl ColumnGroups {
 impl Iterator for ColumnGroups {
     type Item = (usize, usize, usize);
 
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn next(&mut self) -> Option<Self::Item> {
         if self.q >= self.end {
             let (q0, run, base0) = self.runs.next()?;
@@ -1637,7 +1637,7 @@ impl Iterator for ColumnGroups {
 /// over the classes (the maximum, then one exp per logit with `Σ w t'` and
 /// `Σ w t' (x - max)`), each position in one lane (K = C + 3 in the documented bound).
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn cols_soft_stats<W: Vector, T: Element, U: Element>(
     x: &[T],
     t: &[U],
@@ -1679,7 +1679,7 @@ fn cols_soft_stats<W: Vector, T: Element, U: Element>(
 
 /// [`Engine::soft_grad`] over `LANES` column positions: `a p - s w t'` a class at a time.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn cols_soft_grad<W: Vector, T: Element, U: Element>(
     dst: &mut GradDst<'_, T, f32>,
     t: &[U],
@@ -1711,7 +1711,7 @@ fn cols_soft_grad<W: Vector, T: Element, U: Element>(
 }
 
 /// Log-softmax (`log`) or softmax of `LANES` column positions from their statistics.
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn cols_normalize<W: Vector, T: Element>(
     x: &[T],
     base: usize,
@@ -1799,7 +1799,7 @@ fn normalize_cols<T: Element>(
 }
 
 /// Writes the vector `g` at `i ..` of a gradient destination (rounded to `T` in place).
-#[inline(always)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 fn store_at<W: Vector, T: Element>(dst: &mut GradDst<'_, T, f32>, i: usize, g: W) {
     let l = W::LANES;
     match dst {

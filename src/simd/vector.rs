@@ -99,7 +99,7 @@ pub(crate) trait Vector:
 
     /// `ln(x)` for positive normal `x` and `ln 0 = -inf`, with no special-case branches:
     /// Cephes' `logf` (the polynomial `wide` uses too), at most 2 ULP.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn ln_fast(self) -> Self {
         const P: [f32; 9] = [
             0.333_333_3,
@@ -134,7 +134,7 @@ pub(crate) trait Vector:
 
     /// `exp(t)` for `t <= 0` (a few ULP above 0 are fine): 0 below -87.3 and at `-inf`, NaN
     /// for NaN. The hot-loop exp.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn exp_le0(self) -> Self {
         let lo = Self::splat(-87.3);
         let t = Self::max_nan_b(lo, self);
@@ -147,7 +147,7 @@ pub(crate) trait Vector:
     /// [`Vector::exp_le0`] minus 1. Within 2 ULP (unit sweep: 1.3): the gradient's target slot of
     /// many positions at once, where a `libm::expm1f` per position cost 30% of a
     /// channel-first forward+backward.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn expm1_le0(self) -> Self {
         // 1/2, 1/6, ..., 1/40320 (`t^2 / 2! + ... + t^8 / 8!`), highest first.
         const P: [f32; 7] =
@@ -164,7 +164,7 @@ pub(crate) trait Vector:
     /// -87.3 and at `-inf`, NaN for NaN), the cheaper core's bound (`(2 + |n| / 60) eps`
     /// relative, `n = round(t / ln 2)`): for probabilities `p <= 1` written as gradients,
     /// whose bound is absolute.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn exp_le0_fast(self) -> Self {
         let lo = Self::splat(-87.3);
         let (e, scale) = Self::max_nan_b(lo, self).exp_parts_sum();
@@ -177,7 +177,7 @@ pub(crate) trait Vector:
     /// Cephes' degree 7), then `* 2^n`. `n` is
     /// rounded by adding `1.5 * 2^23 + 127`, whose low mantissa bits then hold `n + 127`,
     /// so the scale is one shift (no float-to-int conversion).
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn exp_core(self) -> Self {
         let (e, scale) = self.exp_parts();
         // Multiplied by 2^n (not added into e's exponent) so that a NaN argument, whose `k`
@@ -188,7 +188,7 @@ pub(crate) trait Vector:
     /// [`Vector::exp_core`] in two factors, `exp(t) = e * scale`: `e` in `[0.70, 1.42]`
     /// (NaN for NaN) and `scale = 2^n`, so a sum of exps takes each term with one FMA,
     /// `acc = e.mul_add(scale, acc)` (the product is not rounded before the add).
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn exp_parts(self) -> (Self, Self) {
         // 1 + r + r^2 P(r), P of degree 4.
         self.exp_split(false, [1.381_456_6e-3, 8.368_708e-3, 4.166_839e-2, 1.666_652_1e-1, 0.499_999_94])
@@ -199,7 +199,7 @@ pub(crate) trait Vector:
     /// which needs a fused multiply-add; else Cody-Waite's two), and
     /// `e = 1 + r + r^2 P(r)` in Horner's form (one FMA a degree, no separate `r^2` and
     /// `+ 1`), `P`'s coefficients highest first.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn exp_split<const D: usize>(self, one_constant: bool, p: [f32; D]) -> (Self, Self) {
         // 1.5 * 2^23 + 127: `k`'s low mantissa bits hold `n + 127`, the biased exponent of
         // `2^n`, so the scale is one shift (no bias add, and one constant register fewer in
@@ -232,7 +232,7 @@ pub(crate) trait Vector:
     /// `[-ln2/2, ln2/2]` for xent). The unit sweep bounds each term by
     /// `(2 + |n| / 60) eps_f32` relative; a sum of terms whose largest is 1 (a log-sum-exp
     /// relative to its maximum) by `2 eps` relative, well inside the documented bound.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn exp_parts_sum(self) -> (Self, Self) {
         // One constant needs the fused product (n ln 2 unrounded); without FMA the product
         // rounds (up to 4e-6 at n = 126), so the two-constant Cody-Waite split is kept there.
@@ -249,7 +249,7 @@ pub(crate) trait Vector:
     /// without. For `ln(1 + exp(-|x|))` in the logit losses, whose bounds are absolute
     /// (`8 eps (1 + |x| + |loss|)`): three operations fewer than the degree-9 2-ULP fit it
     /// replaced, 8% of a BCE-with-logits element. NaN in, NaN out.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn log1p_unit(self) -> Self {
         const G: [f32; 7] = [
             -0.499_983_58,
@@ -269,7 +269,7 @@ pub(crate) trait Vector:
     }
 
     /// `ln(x)` for `x >= 0` including subnormals (scaled by `2^24` first), `ln 0 = -inf`.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn ln_full(self) -> Self {
         let tiny = self.lt(Self::splat(f32::MIN_POSITIVE));
         let scaled = Self::select(tiny, self * Self::splat(16_777_216.0), self);
@@ -284,7 +284,7 @@ pub(crate) trait Vector:
     /// cap, which may be huge). `1 - tanh^2` is `4e / (1 + e)^2` for `|y| >= 1/16`: no
     /// cancellation where `tanh` rounds to `±1` (from `|y|` about 8.7 on), so it stays
     /// positive until `e` flushes (`|y| > 43.6`). NaN in, NaN out.
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn tanh_sech2(self) -> (Self, Self) {
         let one = Self::splat(1.0);
         let a = self.abs();
@@ -309,27 +309,27 @@ macro_rules! impl_vector {
             const LANES: usize = $lanes;
             const ONE_SWEEP: bool = $one_sweep;
             type Arr = [f32; $lanes];
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn split(s: &[f32]) -> (&[Self::Arr], &[f32]) {
                 s.as_chunks::<$lanes>()
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn split_mut(s: &mut [f32]) -> (&mut [Self::Arr], &mut [f32]) {
                 s.as_chunks_mut::<$lanes>()
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn from_arr(a: &Self::Arr) -> Self {
                 <$v>::new(*a)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn to_arr(self) -> Self::Arr {
                 self.to_array()
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn splat(v: f32) -> Self {
                 <$v>::splat(v)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn load_or(s: &[f32], pad: f32) -> Self {
                 let (chunks, _) = s.as_chunks::<$lanes>();
                 match chunks.first() {
@@ -343,69 +343,69 @@ macro_rules! impl_vector {
                     }
                 }
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn store(self, s: &mut [f32]) {
                 let a = self.to_array();
                 for (d, v) in s.iter_mut().zip(a.iter()) {
                     *d = *v;
                 }
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 <$v>::mul_add(self, a, b)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn max_nan_b(a: Self, b: Self) -> Self {
                 // fast_max is the native max: on x86 it returns its second operand when
                 // either is NaN; elsewhere it propagates NaN from both.
                 a.fast_max(b)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn min_nan_b(a: Self, b: Self) -> Self {
                 a.fast_min(b)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn abs(self) -> Self {
                 <$v>::abs(self)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn gt(self, o: Self) -> Self {
                 self.simd_gt(o)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn ge(self, o: Self) -> Self {
                 self.simd_ge(o)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn lt(self, o: Self) -> Self {
                 self.simd_lt(o)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn eq(self, o: Self) -> Self {
                 self.simd_eq(o)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn select(mask: Self, t: Self, f: Self) -> Self {
                 mask.select(t, f)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn pow2_of_magic(self) -> Self {
                 let kb: $i = wide::bytemuck::cast(self);
                 wide::bytemuck::cast(kb << 23u32)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn reduce_add(self) -> f32 {
                 <$v>::reduce_add(self)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn to_lanes(self, out: &mut [f32]) {
                 self.store(out)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn all_set(self) -> bool {
                 <$v>::all(self)
             }
-            #[inline(always)]
+            #[cfg_attr(not(xent_opt0), inline(always))]
             fn frexp(self) -> (Self, Self) {
                 let bits: $i = wide::bytemuck::cast(self);
                 let e = (bits >> 23u32) & <$i>::splat(0xff);
