@@ -1326,10 +1326,9 @@ fn transpose_tile<T: Element>(x: &[T], p0: usize, classes: usize, buf: &mut [f32
         for c0 in (0..classes).step_by(8) {
             // Rows `q0..q0 + 8`, classes `c0..c0 + 8` (lanes past the row hold the next
             // row's logits, or 0 past the tile; they are not stored).
-            let rows: [f32x8; 8] = core::array::from_fn(|j| {
-                let start = ((q0 + j) * classes + c0).min(tile.len());
-                load8(&tile[start..])
-            });
+            // Not `core::array::from_fn`: one code-generation unit left it out of line.
+            let row = |j: usize| load8(&tile[((q0 + j) * classes + c0).min(tile.len())..]);
+            let rows = [row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)];
             let cols = f32x8::transpose(rows);
             for (k, v) in cols.iter().enumerate().take(classes - c0) {
                 buf[(c0 + k) * TILE + q0..][..8].copy_from_slice(v.as_array());
@@ -1346,13 +1345,14 @@ fn untranspose_tile<U: Element>(buf: &[f32; SMALL_C * TILE], classes: usize, out
     for q0 in (0..TILE).step_by(8) {
         for c0 in (0..classes).step_by(8) {
             let n = (classes - c0).min(8);
-            let cols: [f32x8; 8] = core::array::from_fn(|k| {
+            let col = |k: usize| {
                 let mut a = [0.0f32; 8];
                 if k < n {
                     a.copy_from_slice(&buf[(c0 + k) * TILE + q0..][..8]);
                 }
                 f32x8::from(a)
-            });
+            };
+            let cols = [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7)];
             for (j, r) in f32x8::transpose(cols).iter().enumerate() {
                 // Value by value: a short slice copy of runtime length is a `memcpy` call.
                 let row = &mut out[(q0 + j) * classes + c0..][..n];
@@ -1882,6 +1882,12 @@ macro_rules! row_sums_dispatch {
     }};
 }
 
+// `binary` and `first_outside_unit` are `#[inline(never)]` (measured together): called
+// once per 1024 elements, inlined into the loss loop by one code-generation unit (or LTO)
+// their vector loops lost registers (BCE forward+backward 11% more instructions, BCE with
+// logits 6%, than out of line; only bf16 BCE with logits gains inlined, 3%). The
+// other entry points were measured both ways and left to LLVM (no case moved; inlining
+// `soft_stats` saves a third of a 4096-class probability-target forward).
 impl Engine<f32> for Simd {
     fn cap(v: f32, s: f32) -> f32 {
         cap_s::<V>(v, Some(s))
@@ -2098,6 +2104,7 @@ impl Engine<f32> for Simd {
         }
     }
 
+    #[inline(never)]
     fn binary<T: Element>(
         kind: Binary<f32>,
         x: &[T],
@@ -2116,6 +2123,7 @@ impl Engine<f32> for Simd {
         }
     }
 
+    #[inline(never)]
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize> {
         // Whole-buffer vector test (no branch per vector); the scalar scan finds the
         // position only when something is outside.
