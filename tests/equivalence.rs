@@ -614,6 +614,71 @@ fn binary_bf16() {
     binary_for::<bf16>(23);
 }
 
+/// Several rows of one length in one call. The plain forward of f32 rows takes each row's
+/// maximum in the exp sweep of the row before (`rows_plain_ahead`), so every special value
+/// goes in each row in turn, at its head, middle and tail, and so do a row of `-inf` and
+/// one of `-inf` but for a NaN; every row's loss (and the mean) is held to the scalar f64
+/// path's.
+fn pipelined_rows<T: Element>(seed: u64) {
+    let mut rng = Rng(seed);
+    // Rows of 256 to 1024 take the pipelined kernel (287: an odd vector and a tail after
+    // the fused pairs); shorter ones the one-row kernel, beside it.
+    let lens: &[usize] = if cfg!(miri) { &[256] } else { &[5, 33, 70, 255, 256, 257, 287, 1000, 1024] };
+    let rows = 4;
+    let kinds = SPECIALS.len() * 3 + 2;
+    // Under Miri: the special values in the first row (its maximum from the scan) and the
+    // second (from the first row's sweep).
+    let victims = if cfg!(miri) { 2 } else { rows };
+    for &c in lens {
+        for victim in 0..victims {
+            for kind in 0..kinds {
+                let mut raw: Vec<f32> = (0..rows).flat_map(|_| logits(&mut rng, c, None)).collect();
+                let row = &mut raw[victim * c..(victim + 1) * c];
+                if kind < SPECIALS.len() * 3 {
+                    row[[0, c / 2, c - 1][kind % 3]] = SPECIALS[kind / 3];
+                } else {
+                    row.fill(f32::NEG_INFINITY);
+                    if kind == kinds - 1 {
+                        row[c / 2] = f32::NAN;
+                    }
+                }
+                let x: Vec<T> = to(&raw);
+                let x32: Vec<f32> = x.iter().map(|v| v.to_f32()).collect();
+                let unit = 4.0 * EPS * (row_scale(&x32) + (c as f64).ln() + 1.0);
+                let lay = Layout::rows(rows, c);
+                let t: Vec<i64> = (0..rows).map(|_| rng.below(c) as i64).collect();
+                let opts = CrossEntropyOptions::new();
+                let (mut out, mut out64) = (vec![0.0f32; rows], vec![0.0f64; rows]);
+                xent::cross_entropy_per_position(&x, lay, &t, &opts, &mut out).unwrap();
+                xent::scalar::cross_entropy_per_position(&x, lay, &t, &opts, &mut out64).unwrap();
+                let tag = format!("{} c={c} row {victim} kind {kind}", T::DTYPE);
+                for p in 0..rows {
+                    let want = out64[p];
+                    check(
+                        &format!("{tag}: [{p}]"),
+                        f64::from(out[p]),
+                        want,
+                        1.5 * unit + 4.0 * EPS * want.abs(),
+                    );
+                }
+                let mean = f64::from(xent::cross_entropy(&x, lay, &t, &opts).unwrap());
+                let want: f64 = xent::scalar::cross_entropy(&x, lay, &t, &opts).unwrap();
+                check(&format!("{tag}: mean"), mean, want, 1.5 * unit + 4.0 * EPS * want.abs());
+            }
+        }
+    }
+}
+
+#[test]
+fn pipelined_rows_f32() {
+    pipelined_rows::<f32>(41);
+}
+
+#[test]
+fn pipelined_rows_f16() {
+    pipelined_rows::<f16>(42);
+}
+
 /// Rows longer than the kernels' blocks (1024 values, converted 256 at a time), with the special
 /// values in a later block, a leading block that is entirely `-inf`, and one that is `-inf`
 /// but for a NaN.
