@@ -14,9 +14,10 @@
 //!   below -87.3 and for `-inf`; NaN in, NaN out.
 //! - [`Vector::exp_parts_sum`] and [`Vector::exp_le0_fast`], the hot loops' exp (the terms
 //!   of a log-sum-exp, the probabilities of a gradient): two FMAs cheaper (one-constant
-//!   reduction with FMA, a degree-5 polynomial), within `(2 + |n| / 60) eps` relative,
-//!   `n = round(t / ln 2)`; the sweep measures 0.81 of that (v4) and a sum of `2^20` equal
-//!   terms plus 1 within 1.51 eps. The terms the `|n|` part concerns are each below
+//!   reduction with FMA, a degree-5 polynomial; with AVX2 and FMA a reduction by eighths
+//!   of `ln 2`, a table of `2^(j/8)` and a cubic), within `(2 + |n| / 60) eps` relative,
+//!   `n = round(t / ln 2)`; the sweep measures 0.80 of that (table, v3 and v4; 0.72 with
+//!   the polynomial) and a sum of `2^20` equal terms plus 1 within 1.51 eps. The terms the `|n|` part concerns are each below
 //!   `2^-30` of the largest; where they dominate a sum, it is `ln C` terms deep, inside the
 //!   `ln C` share of the documented log-sum-exp bound.
 //! - [`Vector::ln_fast`] (Cephes' `logf` polynomial, the one `wide`'s `ln` uses, without
@@ -87,6 +88,14 @@ pub(crate) trait Vector:
     /// `[-126, 127]`: the bits `bits(self) << 23` (the low mantissa bits hold the biased
     /// exponent `n + 127`; the constant's other bits shift out).
     fn pow2_of_magic(self) -> Self;
+    /// `2^(n + j/8)` where `self = 8 n + j + 8 * 127 + 1.5 * 2^23` (`j` in `0..8`) was
+    /// rounded by that addition and `n` is in `[-126, 127]`: `2^(j/8)` from an 8-entry
+    /// table indexed by the low 3 bits of `bits(self)`, times `2^n` by an integer add into
+    /// its exponent field (`bits(self) << 20` holds `n + 127` there and `j` below it, which
+    /// the table entries have subtracted in advance). A lane permute, a shift and an add:
+    /// for builds with a full-width variable permute (AVX2, AVX-512).
+    #[cfg(all(target_feature = "avx2", target_feature = "fma"))]
+    fn pow2_eighths_of_magic(self) -> Self;
     /// Sum of the lanes.
     fn reduce_add(self) -> f32;
     /// The lanes as an array-backed slice, for scalar post-processing.
@@ -229,14 +238,35 @@ pub(crate) trait Vector:
     /// `1.9e-9`, so a term `2^n` carries a relative error of `|n| 1.9e-9` more: terms small
     /// enough for that to pass one ULP are below `2^-30` of the sum's largest), and a
     /// degree-5 minimax polynomial (relative error `9.4e-8`, fitted on
-    /// `[-ln2/2, ln2/2]` for xent). The unit sweep bounds each term by
-    /// `(2 + |n| / 60) eps_f32` relative; a sum of terms whose largest is 1 (a log-sum-exp
-    /// relative to its maximum) by `2 eps` relative, well inside the documented bound.
+    /// `[-ln2/2, ln2/2]` for xent). Builds with AVX2 and FMA (x86-64-v3, v4) reduce by
+    /// eighths of `ln 2` instead: `t = (8 n + j) ln2/8 + r`, `2^(n + j/8)` from an
+    /// 8-entry table (`Vector::pow2_eighths_of_magic`) and a cubic for `exp(r)`
+    /// (`2.6e-8`): two FMAs fewer again, for a permute and an integer add. Either way the
+    /// unit sweep bounds each term by `(2 + |n| / 60) eps_f32` relative (it measures 0.80
+    /// of that with the table, 0.72 with the polynomial); a sum of terms whose largest is 1
+    /// (a log-sum-exp relative to its maximum) by `2 eps` relative (1.47 and 1.51), well
+    /// inside the documented bound.
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn exp_parts_sum(self) -> (Self, Self) {
+        #[cfg(all(target_feature = "avx2", target_feature = "fma"))]
+        {
+            // Eighths of ln 2: `t = (8 n + j) ln2/8 + r`, `|r| <= ln2/16`, so `exp(r)`
+            // takes a cubic (`1 + r + r^2 (c2 + c3 r)`, minimax for the relative error on
+            // `[-ln2/16, ln2/16]`, fitted for xent: 2.6e-8) and `2^(n + j/8)` comes from
+            // a table (`pow2_eighths_of_magic`). Two FMAs fewer than the polynomial below,
+            // for a permute and an integer add, which run beside the FMAs.
+            const MAGIC8: f32 = 12_583_928.0; // 1.5 * 2^23 + 8 * 127
+            let k = self.mul_add(Self::splat(8.0 * core::f32::consts::LOG2_E), Self::splat(MAGIC8));
+            let n8 = k - Self::splat(MAGIC8);
+            let r = n8.mul_add(Self::splat(-core::f32::consts::LN_2 / 8.0), self);
+            let q = Self::splat(0.166_698_26).mul_add(r, Self::splat(0.500_065_6));
+            let e = q.mul_add(r, Self::splat(1.0)).mul_add(r, Self::splat(1.0));
+            (e, k.pow2_eighths_of_magic())
+        }
         // One constant needs the fused product (n ln 2 unrounded); without FMA the product
         // rounds (up to 4e-6 at n = 126), so the two-constant Cody-Waite split is kept there.
         // 1 + r + r^2 P(r), P of degree 3.
+        #[cfg(not(all(target_feature = "avx2", target_feature = "fma")))]
         self.exp_split(
             cfg!(target_feature = "fma"),
             [8.309_261e-3, 4.189_479_7e-2, 1.666_716_5e-1, 0.499_991_86],
@@ -393,6 +423,21 @@ macro_rules! impl_vector {
                 let kb: $i = wide::bytemuck::cast(self);
                 wide::bytemuck::cast(kb << 23u32)
             }
+            #[cfg(all(target_feature = "avx2", target_feature = "fma"))]
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn pow2_eighths_of_magic(self) -> Self {
+                let kb: $i = wide::bytemuck::cast(self);
+                let mut tab = [0i32; $lanes];
+                for (d, s) in tab.iter_mut().zip(POW2_EIGHTHS_BIASED.iter().cycle()) {
+                    *d = *s;
+                }
+                // x86's permutes (vpermd) take the low 3 (8 lanes) or 4 (16 lanes) bits of
+                // each index, and the table repeats every 8 lanes, so bit 3 (the low bit of
+                // `n + 127`) picks the same entry: no mask. The unit sweep of the exp
+                // would fail at once if the permute did otherwise.
+                let tj = <$i>::new(tab).shuffle(wide::bytemuck::cast(kb));
+                wide::bytemuck::cast(tj + (kb << 20u32))
+            }
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn reduce_add(self) -> f32 {
                 <$v>::reduce_add(self)
@@ -415,6 +460,33 @@ macro_rules! impl_vector {
         }
     };
 }
+
+#[cfg(all(target_feature = "avx2", target_feature = "fma"))]
+/// `2^(j/8)` rounded to f32 (correctly: checked at 50 digits), `j = 0..8`.
+const POW2_EIGHTHS: [f32; 8] = [
+    1.0,
+    1.090_507_7,
+    1.189_207_1,
+    1.296_839_6,
+    core::f32::consts::SQRT_2,
+    1.542_210_8,
+    1.681_792_8,
+    1.834_008,
+];
+
+#[cfg(all(target_feature = "avx2", target_feature = "fma"))]
+/// [`POW2_EIGHTHS`]' bits less `127 << 23` (the exponent bias, which `n + 127` brings
+/// back) and `j << 20` (the index bits that [`Vector::pow2_eighths_of_magic`]'s shift
+/// leaves below the exponent field), wrapping: integer arithmetic only.
+const POW2_EIGHTHS_BIASED: [i32; 8] = {
+    let mut t = [0i32; 8];
+    let mut j = 0;
+    while j < 8 {
+        t[j] = (POW2_EIGHTHS[j].to_bits() as i32).wrapping_sub(127 << 23).wrapping_sub((j as i32) << 20);
+        j += 1;
+    }
+    t
+};
 
 impl_vector!(f32x8, wide::i32x8, 8, from_i32x8, false);
 impl_vector!(f32x16, wide::i32x16, 16, from_i32x16, true);
