@@ -50,6 +50,20 @@ pub trait Element: Copy + Default + PartialEq + Debug + Send + Sync + 'static + 
     fn as_f32(s: &[Self]) -> Option<&[f32]>;
     /// The slice itself when `Self` is f32.
     fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]>;
+    /// The slice itself when `Self` is f16 (the SIMD kernels then widen it in registers,
+    /// with F16C where the build has it, rather than through a stack buffer).
+    ///
+    /// ```
+    /// use xent::Element;
+    /// use half::f16;
+    ///
+    /// assert!(f16::as_f16(&[f16::ONE]).is_some());
+    /// assert!(f32::as_f16(&[1.0]).is_none());
+    /// ```
+    fn as_f16(s: &[Self]) -> Option<&[half::f16]> {
+        let _ = s;
+        None
+    }
 }
 
 impl Element for f32 {
@@ -83,7 +97,7 @@ impl Element for f32 {
 }
 
 macro_rules! half_element {
-    ($t:ty, $name:literal) => {
+    ($t:ty, $name:literal, $as_f16:expr) => {
         impl Element for $t {
             const DTYPE: &'static str = $name;
             #[cfg_attr(not(xent_opt0), inline(always))]
@@ -112,11 +126,15 @@ macro_rules! half_element {
             fn as_f32_mut(_: &mut [Self]) -> Option<&mut [f32]> {
                 None
             }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn as_f16(s: &[Self]) -> Option<&[f16]> {
+                $as_f16(s)
+            }
         }
     };
 }
-half_element!(f16, "f16");
-half_element!(bf16, "bf16");
+half_element!(f16, "f16", Some);
+half_element!(bf16, "bf16", |_| None);
 
 /// A class-index target type: `i64` (PyTorch's `Long`), `i32`, `u32` or `u8`.
 ///

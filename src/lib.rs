@@ -157,7 +157,10 @@
 //! 1.5 KiB; budget 8 KiB.
 //! `tests/no_alloc.rs` counts allocations across every public function (zero), and CI
 //! builds for `thumbv7em-none-eabihf` and links a host staticlib with its own panic
-//! handler. The crate contains no `unsafe` code (`#![forbid(unsafe_code)]`). No function
+//! handler. `unsafe` is denied crate-wide (`#![deny(unsafe_code)]`) but for one module,
+//! `simd/arch.rs`: one block, the F16C instruction that widens eight f16 values in
+//! registers, compiled only into builds that enable F16C (the f16 row forward on
+//! AVX-512 0.150 -> 0.116 ns/logit; `wide` has no such conversion). No function
 //! panics on caller data: every slice is validated against the layout before any kernel
 //! runs, and the fuzz targets in `fuzz/` run the shared differential check on arbitrary
 //! input.
@@ -169,7 +172,7 @@
 //! `default-features = false`.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod api;
 mod element;

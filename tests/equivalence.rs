@@ -680,15 +680,23 @@ fn pipelined_rows_f16() {
 }
 
 /// Rows longer than the kernels' blocks (1024 values, converted 256 at a time), with the special
-/// values in a later block, a leading block that is entirely `-inf`, and one that is `-inf`
-/// but for a NaN.
+/// values in a later block (at its end and inside its whole vectors), a leading block that
+/// is entirely `-inf`, and one that is `-inf` but for a NaN.
 fn long_rows<T: Element>(seed: u64) {
     let mut rng = Rng(seed);
     let lens: &[usize] = if cfg!(miri) { &[300] } else { &[257, 1025, 2053, 4100] };
     for &n in lens {
-        for case in 0..6 {
+        // Past the first block (whose maximum comes first), where the one-sweep f16 kernel
+        // reads whole vectors without the buffer: 1500 when the row is that long.
+        let deep = if n > 1600 { 1500 } else { n - 1 };
+        for case in 0..9 {
             let mut raw = logits(&mut rng, n, None);
             match case {
+                6 => raw[deep] = f32::NAN,
+                7 => raw[deep] = f32::INFINITY,
+                // A new maximum more than 88 above the running one (exp would overflow
+                // against the old): the sweep must see it.
+                8 => raw[deep] = 200.0,
                 0 => {}
                 1 => raw[..n.min(1100)].iter_mut().for_each(|v| *v = f32::NEG_INFINITY),
                 // A NaN in a block otherwise -inf: a vector maximum that ignores NaN

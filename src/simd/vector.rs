@@ -27,6 +27,8 @@
 //!   error of 4 eps (`1 - tanh^2` without cancellation, down to its flush at `|y| > 43.6`).
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
+#[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+use half::f16;
 use wide::{f32x8, f32x16};
 
 /// A vector of `LANES` f32 lanes. Masks are vectors whose lanes are all-ones or all-zeros.
@@ -57,6 +59,16 @@ pub(crate) trait Vector:
     fn split_mut(s: &mut [f32]) -> (&mut [Self::Arr], &mut [f32]);
     /// The vector of an array.
     fn from_arr(a: &Self::Arr) -> Self;
+    /// `[f16; LANES]`.
+    #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+    type Halves: Copy;
+    /// `s` as whole vectors of f16 and a tail shorter than one.
+    #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+    fn split_f16(s: &[f16]) -> (&[Self::Halves], &[f16]);
+    /// The vector of `LANES` f16 values, widened in registers (`vcvtph2ps`): the f16 row
+    /// sweep's load, with no stack buffer between.
+    #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+    fn from_f16(a: &Self::Halves) -> Self;
     /// The array of a vector.
     fn to_arr(self) -> Self::Arr;
     /// All lanes `v`.
@@ -350,6 +362,25 @@ macro_rules! impl_vector {
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn from_arr(a: &Self::Arr) -> Self {
                 <$v>::new(*a)
+            }
+            #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+            type Halves = [f16; $lanes];
+            #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn split_f16(s: &[f16]) -> (&[Self::Halves], &[f16]) {
+                s.as_chunks::<$lanes>()
+            }
+            #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn from_f16(a: &Self::Halves) -> Self {
+                // Eight at a time (F16C's width below AVX-512; LLVM joins two into one
+                // 16-lane conversion where it can).
+                let (eights, _) = a.as_chunks::<8>();
+                let mut out = [[0.0f32; 8]; $lanes / 8];
+                for (o, e) in out.iter_mut().zip(eights) {
+                    *o = super::arch::f16x8_to_f32x8(e);
+                }
+                wide::bytemuck::cast(out)
             }
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn to_arr(self) -> Self::Arr {
