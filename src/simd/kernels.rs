@@ -559,6 +559,16 @@ struct BlockSums<W> {
 const SLACK: f32 = 4.0;
 
 impl<W: Vector> BlockLse<W> {
+    /// Marks the row NaN where a block's maximum `bm` (from [`Self::scan`]) shows a NaN,
+    /// or may hide one: x86's vector maximum ignores NaN, so an all-`-inf` maximum may be
+    /// a block of NaN and `-inf` only.
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn note_nan(&mut self, sub: &[f32], bm: f32) {
+        if bm.is_nan() || (bm == f32::NEG_INFINITY && sub.iter().any(|v| v.is_nan())) {
+            self.nan = true;
+        }
+    }
+
     /// A row's state before its first block; `xt` is the target's logit (for the rank).
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn new(xt: f32) -> Self {
@@ -591,10 +601,7 @@ impl<W: Vector> BlockLse<W> {
     /// `ahead` (the next row, or empty), taken the way [`Self::scan`] takes it.
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn feed_ahead(&mut self, sub: &[f32], bm: f32, ahead: &[f32]) -> f32 {
-        if (bm == f32::NEG_INFINITY && sub.iter().any(|v| v.is_nan())) || bm.is_nan() {
-            // As in `feed`: x86's vector maximum ignores NaN.
-            self.nan = true;
-        }
+        self.note_nan(sub, bm);
         if bm == f32::NEG_INFINITY || bm.is_nan() {
             self.special::<false, false>(sub, 0, None);
             return self.scan::<false, false>(ahead, 0, None).0;
@@ -691,14 +698,9 @@ impl<W: Vector> BlockLse<W> {
                 // them all.
                 self.accept::<SX>(side, sub.len(), w.is_some());
             }
-            if bm == f32::NEG_INFINITY && sub.iter().any(|v| v.is_nan()) {
-                // x86's vector maximum ignores NaN: a block of NaN and -inf only.
-                self.nan = true;
-            }
-            if bm.is_nan() {
-                // The row's sum is NaN; the block still counts for Σ w x and the rank.
-                self.nan = true;
-            }
+            // A NaN maximum: the row's sum is NaN; the block still counts for Σ w x and
+            // the rank.
+            self.note_nan(sub, bm);
             if bm == f32::NEG_INFINITY || bm.is_nan() {
                 if !early {
                     self.special::<SX, RANK>(sub, off, w);
