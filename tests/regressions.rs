@@ -529,6 +529,7 @@ fn probs_subnormal_smoothed_target_times_huge_weight() {
 /// The check's `M` for this row also was that of the raw finite logits (0.625), not of the
 /// capped ones (12, the capped `+inf`), as the docs define it; this test passes with either.
 #[test]
+#[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
 fn fixed_long_capped_row_lse_bound() {
     let c = 4020;
     let mut x = vec![0u32; c];
@@ -794,6 +795,7 @@ fn focal_infinite_weight_times_flushed_probability() {
 /// precision table now states the worst case, `eps_ls K eps / 2 W̄ D` more with `K = C / 16
 /// + 6` for rows and `C + 2` for channel-first layouts (a blocked sum would cost a pass).
 #[test]
+#[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
 fn fixed_long_smoothing_sums_exceed_documented_bound() {
     let c = 3804;
     let mut x = vec![0.0_f32; c];
@@ -1312,6 +1314,33 @@ fn block_maximum_climbs_jumps_and_falls() {
                 check::run(&case);
             }
         }
+    }
+}
+
+/// Label smoothing over rows of logits near `±2e38` whose spread is small (a hundred
+/// steps of `2^104`, so `Σ (x - max)` is far inside f32): the loss is finite. The 8-lane
+/// and 4-lane builds take that sum in the maximum's read as `(x0 + x1) + (x2 + x3) - 4 max`,
+/// whose raw sums overflow here; the kernel must notice and take the block again one
+/// subtraction per value. Rows of 2500 (three blocks, the first summed in the exp sweep).
+#[test]
+#[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
+fn smoothing_sum_of_logits_near_f32_max() {
+    let c = 2500;
+    let step = 2f32.powi(104);
+    let mut logits = Vec::new();
+    for sign in [1.0f32, -1.0] {
+        logits.extend((0..c).map(|j| (sign * (2e38 + (j % 100) as f32 * step)).to_bits()));
+    }
+    for weighted in [false, true] {
+        let case = Case {
+            logits: logits.clone(),
+            targets: vec![7, 2000],
+            weight: weighted.then(|| (0..c).map(|j| (0.5 + (j % 3) as f32 * 0.25).to_bits()).collect()),
+            label_smoothing: 0.1f32.to_bits(),
+            ..Case::new(Family::Ce, Lay::Rows(2, c))
+        }
+        .sized();
+        check::run(&case);
     }
 }
 
