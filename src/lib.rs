@@ -109,8 +109,9 @@
 //! small terms after one large). Both paths agree with PyTorch's float64 golden cases
 //! within `1e-6 + 2e-5 |expected|` (`tests/fixtures.rs`). Label smoothing's sum
 //! `Σ w (x - max)` is gathered in the same pass over memory as the log-sum-exp (from the
-//! exp's own argument on 16-lane builds, beside the maximum on the others); like the scalar path's, it overflows f32 (giving an infinite loss) only when
-//! a row's spread times the weights' total passes `f32::MAX`, i.e. for logits near `±1e38`.
+//! exp's own argument on 16-lane builds, beside the maximum on the others); like the
+//! scalar path's, it overflows f32 (giving an infinite loss) only when a row's spread
+//! times the weights' total passes `f32::MAX`, i.e. for logits near `±1e38`.
 //! Reductions over positions accumulate in f32, as PyTorch's f32 kernels do: a `mean`
 //! whose sum of losses passes `f32::MAX` is `inf` even where the mean itself would fit.
 //!
