@@ -496,7 +496,16 @@ const SUB: usize = 1024;
 /// a sum anyway).
 #[cfg_attr(not(xent_opt0), inline(always))]
 fn add_exp<W: Vector>(acc: W, t: W) -> W {
-    let (e, scale) = W::max_nan_b(W::splat(-87.3), t).exp_parts_sum();
+    add_exp_by(acc, t, false)
+}
+
+/// [`add_exp`] by the table exp ([`Vector::exp_parts_sum`]) or, with `poly` (a constant
+/// where it is called), the polynomial one ([`Vector::exp_parts_sum_poly`]): the same
+/// bound, different pipes.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn add_exp_by<W: Vector>(acc: W, t: W, poly: bool) -> W {
+    let t = W::max_nan_b(W::splat(-87.3), t);
+    let (e, scale) = if poly { t.exp_parts_sum_poly() } else { t.exp_parts_sum() };
     e.mul_add(scale, acc)
 }
 
@@ -1012,7 +1021,11 @@ impl<W: Vector> BlockLse<W> {
         let (pairs, _) = W::split_f16(h).0.as_chunks::<2>();
         let zero = W::splat(0.0);
         let mut acc = PairAcc { a0: b.a0, a1: b.a1, bx: zero, bx1: zero, ws: zero, bc: zero, mx: b.max };
-        self.sweep_pairs::<_, false, false, TRACK>(&mut acc, pairs, W::from_f16, off, None);
+        // The polynomial exp on one-sweep builds: beside the widening it ran v4 (Zen 4) in
+        // L2 0.177 -> 0.165 ns/logit (docs/BENCHMARKS.md, "Which exp"). Not for f32 sweeps:
+        // there the table measured faster, plain (0.133 against 0.141 ns/logit, L1) and
+        // with smoothing (0.155 against 0.161, L2).
+        self.sweep_pairs::<_, false, false, TRACK>(&mut acc, pairs, W::from_f16, (off, None), W::ONE_SWEEP);
         (b.a0, b.a1, b.max) = (acc.a0, acc.a1, acc.mx);
         let done = pairs.len() * 2 * W::LANES;
         for_blocks_in(&h[done..], buf, |o, blk| {
@@ -1024,15 +1037,16 @@ impl<W: Vector> BlockLse<W> {
     /// widened by `load` (f32 arrays, or f16 widened in registers by [`Self::sweep_f16`]):
     /// the exps into two accumulators, and per the flags the block's maximum, `Σ w (x - m)`
     /// (two chains) and the rank's count. `off` is the first pair's class in the row
-    /// (for the weights).
+    /// (for the weights). With `poly` (a constant at each call) the exps are
+    /// [`add_exp_by`]'s polynomial ones.
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn sweep_pairs<P, const SX: bool, const RANK: bool, const TRACK: bool>(
         &self,
         acc: &mut PairAcc<W>,
         pairs: &[[P; 2]],
         load: impl Fn(&P) -> W,
-        off: usize,
-        w: Option<&[f32]>,
+        (off, w): (usize, Option<&[f32]>),
+        poly: bool,
     ) {
         let l = W::LANES;
         let one = W::splat(1.0);
@@ -1045,8 +1059,8 @@ impl<W: Vector> BlockLse<W> {
         for (k, p) in pairs.iter().enumerate() {
             let (x0, x1) = (load(&p[0]), load(&p[1]));
             let (d0, d1) = (x0 - mv, x1 - mv);
-            a0 = add_exp(a0, d0);
-            a1 = add_exp(a1, d1);
+            a0 = add_exp_by(a0, d0, poly);
+            a1 = add_exp_by(a1, d1, poly);
             if TRACK {
                 // One register for the maximum (AVX2 has 16: two spilled the exp's constants).
                 mx = W::max_nan_b(W::max_nan_b(x0, x1), mx);
@@ -1119,7 +1133,7 @@ impl<W: Vector> BlockLse<W> {
         }
         let (pairs, odd) = vecs.as_chunks::<2>();
         let mut acc = PairAcc { a0, a1, bx, bx1: zero, ws, bc, mx };
-        self.sweep_pairs::<_, SX, RANK, TRACK>(&mut acc, pairs, W::from_arr, off, w);
+        self.sweep_pairs::<_, SX, RANK, TRACK>(&mut acc, pairs, W::from_arr, (off, w), false);
         PairAcc { a0, a1, bx, ws, bc, mx, .. } = acc;
         let bx1 = acc.bx1;
         let mut i = pairs.len() * 2 * l;

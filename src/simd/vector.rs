@@ -275,10 +275,20 @@ pub(crate) trait Vector:
             let e = q.mul_add(r, Self::splat(1.0)).mul_add(r, Self::splat(1.0));
             (e, k.pow2_eighths_of_magic())
         }
+        #[cfg(not(all(target_feature = "avx2", target_feature = "fma")))]
+        self.exp_parts_sum_poly()
+    }
+
+    /// [`Vector::exp_parts_sum`] by the polynomial alone, on every build: the same terms'
+    /// bound (the unit sweep checks both), two FMAs more than the table and no permute,
+    /// shift or integer add. On Zen 4 with AVX-512 the table's permute, shift and add
+    /// share pipes with the f16 widening (`vcvtph2ps`) while the FMA pipes have room:
+    /// there the f16 sweep runs faster with this one (docs/BENCHMARKS.md, "Which exp").
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn exp_parts_sum_poly(self) -> (Self, Self) {
         // One constant needs the fused product (n ln 2 unrounded); without FMA the product
         // rounds (up to 4e-6 at n = 126), so the two-constant Cody-Waite split is kept there.
         // 1 + r + r^2 P(r), P of degree 3.
-        #[cfg(not(all(target_feature = "avx2", target_feature = "fma")))]
         self.exp_split(
             cfg!(target_feature = "fma"),
             [8.309_261e-3, 4.189_479_7e-2, 1.666_716_5e-1, 0.499_991_86],
@@ -601,10 +611,16 @@ mod tests {
         assert_eq!(out[0], 0.0);
     }
 
-    /// [`Vector::exp_parts_sum`]: each term within `(2 + |n| / 60) eps` relative
-    /// (`n = round(t / ln 2)`), and a sum of terms whose largest is 1 within `2 eps`.
+    /// [`Vector::exp_parts_sum`] and [`Vector::exp_parts_sum_poly`]: each term within
+    /// `(2 + |n| / 60) eps` relative (`n = round(t / ln 2)`), and a sum of terms whose
+    /// largest is 1 within `2 eps`.
     #[test]
     fn exp_parts_sum_within_bound() {
+        exp_parts_within_bound("exp_parts_sum", V::exp_parts_sum);
+        exp_parts_within_bound("exp_parts_sum_poly", V::exp_parts_sum_poly);
+    }
+
+    fn exp_parts_within_bound(name: &str, f: fn(V) -> (V, V)) {
         let eps = f64::from(f32::EPSILON);
         let lanes = <V as Vector>::LANES;
         let (mut worst_term, mut worst_sum) = (0.0f64, 0.0f64);
@@ -612,7 +628,7 @@ mod tests {
         let mut out = [0.0f32; 16];
         for x in sweep(-87.3, 4.0, 400_000) {
             buf[..lanes].fill(x);
-            let (e, scale) = V::load_or(&buf, 0.0).exp_parts_sum();
+            let (e, scale) = f(V::load_or(&buf, 0.0));
             e.mul_add(scale, V::splat(0.0)).store(&mut out);
             let want = libm::exp(f64::from(x));
             let n = (f64::from(x) / core::f64::consts::LN_2).round().abs();
@@ -623,8 +639,8 @@ mod tests {
             let sum = 1.0 + k * f64::from(out[0]);
             worst_sum = worst_sum.max((sum - (1.0 + k * want)).abs() / (1.0 + k * want) / eps);
         }
-        assert!(worst_term <= 1.0, "exp_parts_sum term: {worst_term} of its bound");
-        assert!(worst_sum <= 2.0, "exp_parts_sum sum: {worst_sum} eps");
+        assert!(worst_term <= 1.0, "{name} term: {worst_term} of its bound");
+        assert!(worst_sum <= 2.0, "{name} sum: {worst_sum} eps");
     }
 
     #[test]
