@@ -1050,10 +1050,15 @@ impl<W: Vector> BlockLse<W> {
     ) {
         let l = W::LANES;
         let one = W::splat(1.0);
+        // Unweighted, `Σ (x - m)` still adds by FMA (times an exact 1, the same sum): 1
+        // hidden from LLVM, which would fold the FMA into an add. On Zen 4 the FMA pipes
+        // have room beside the exp and the add pipes do not: v4 label smoothing in L2
+        // 0.154 -> 0.14x ns/logit (docs/BENCHMARKS.md, "Which exp").
+        let unit = W::splat(core::hint::black_box(1.0));
         let (mv, xtv) = (W::splat(self.m), self.xtv);
         let wv = |i: usize| match w {
             Some(w) => W::load_or(&w[off + i..], 0.0),
-            None => one,
+            None => unit,
         };
         let PairAcc { mut a0, mut a1, mut bx, mut bx1, mut ws, mut bc, mut mx } = *acc;
         for (k, p) in pairs.iter().enumerate() {
