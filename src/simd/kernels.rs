@@ -1053,8 +1053,9 @@ impl<W: Vector> BlockLse<W> {
         // Unweighted, `Σ (x - m)` still adds by FMA (times an exact 1, the same sum): 1
         // hidden from LLVM, which would fold the FMA into an add. On Zen 4 the FMA pipes
         // have room beside the exp and the add pipes do not: v4 label smoothing in L2
-        // 0.154 -> 0.14x ns/logit (docs/BENCHMARKS.md, "Which exp").
-        let unit = W::splat(core::hint::black_box(1.0));
+        // 0.153 -> 0.148 ns/logit (docs/BENCHMARKS.md, "Which exp"). Only where the sum
+        // is taken (the barrier is not free).
+        let unit = if SX { W::splat(core::hint::black_box(1.0)) } else { one };
         let (mv, xtv) = (W::splat(self.m), self.xtv);
         let wv = |i: usize| match w {
             Some(w) => W::load_or(&w[off + i..], 0.0),
@@ -1139,8 +1140,8 @@ impl<W: Vector> BlockLse<W> {
         let (pairs, odd) = vecs.as_chunks::<2>();
         let mut acc = PairAcc { a0, a1, bx, bx1: zero, ws, bc, mx };
         self.sweep_pairs::<_, SX, RANK, TRACK>(&mut acc, pairs, W::from_arr, (off, w), false);
-        PairAcc { a0, a1, bx, ws, bc, mx, .. } = acc;
-        let bx1 = acc.bx1;
+        let bx1;
+        PairAcc { a0, a1, bx, bx1, ws, bc, mx } = acc;
         let mut i = pairs.len() * 2 * l;
         for a in odd {
             let x = W::from_arr(a);
