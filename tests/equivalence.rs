@@ -782,6 +782,14 @@ fn adversarial_long_rows() {
         let lse = f64::from(xent::log_sum_exp(x));
         let lse64: f64 = xent::scalar::log_sum_exp(x);
         check(&format!("lse {name}"), lse, lse64, unit(x));
+        // The same row in f16, whose later blocks the one-sweep kernel takes from `x`
+        // itself and puts back relative to the maximum once a block (here the same factor
+        // on the same sums every block: each product rounds the same way).
+        let h: Vec<f16> = to(x);
+        let h32: Vec<f32> = h.iter().map(|v| v.to_f32()).collect();
+        let lse = f64::from(xent::log_sum_exp(&h));
+        let lse64: f64 = xent::scalar::log_sum_exp(&h);
+        check(&format!("f16 lse {name}"), lse, lse64, unit(&h32));
         // Soft-capped (the capped kernel's blocks are 256 values): the LSE of the capped
         // row, whose capped logits each carry 4 eps relative more (docs).
         let cap = 64.0f32;

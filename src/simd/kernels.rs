@@ -496,17 +496,62 @@ const SUB: usize = 1024;
 /// a sum anyway).
 #[cfg_attr(not(xent_opt0), inline(always))]
 fn add_exp<W: Vector>(acc: W, t: W) -> W {
-    add_exp_by(acc, t, false)
+    let t = W::max_nan_b(W::splat(-87.3), t);
+    let (e, scale) = t.exp_parts_sum();
+    e.mul_add(scale, acc)
 }
 
-/// [`add_exp`] by the table exp ([`Vector::exp_parts_sum`]) or, with `poly` (a constant
-/// where it is called), the polynomial one ([`Vector::exp_parts_sum_poly`]): the same
-/// bound, different pipes.
+/// [`add_exp`] from `x` itself: `acc + exp(x - J ln2)` by
+/// [`Vector::exp_parts_sum_poly_at`], `x` first raised to `lo` (NaN kept), with
+/// `(magic, lo)` of an [`XRef`]. No `x - m` a vector.
 #[cfg_attr(not(xent_opt0), inline(always))]
-fn add_exp_by<W: Vector>(acc: W, t: W, poly: bool) -> W {
-    let t = W::max_nan_b(W::splat(-87.3), t);
-    let (e, scale) = if poly { t.exp_parts_sum_poly() } else { t.exp_parts_sum() };
+fn add_exp_at<W: Vector>(acc: W, x: W, (magic, lo): (W, W)) -> W {
+    let (e, scale) = W::max_nan_b(lo, x).exp_parts_sum_poly_at(magic);
     e.mul_add(scale, acc)
+}
+
+/// The reference of [`add_exp_at`]'s terms for a running maximum `m`: `J = round(m / ln2)`,
+/// so the terms are `exp(x - M)`, `M = J ln2` (`ln2` rounded to f32; exact in f64), and
+/// `c = exp(M - m)` (in `[0.70, 1.42]`, as `c_hi + c_lo`) puts a block's sum back relative
+/// to `m`. Made once for each maximum of a row (a `round` and an `exp` in f64).
+#[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+#[derive(Clone, Copy)]
+struct XRef {
+    /// The running maximum it was made for (NaN: none yet).
+    m: f32,
+    /// `EXP_MAGIC - J`.
+    magic: f32,
+    /// `M - 87`, where the terms are floored (`2^(n - J)` stays a normal number).
+    lo: f32,
+    c_hi: f32,
+    c_lo: f32,
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+impl XRef {
+    const NONE: Self = Self { m: f32::NAN, magic: 0.0, lo: 0.0, c_hi: 0.0, c_lo: 0.0 };
+
+    /// For a finite `m` within the f16 range (`|J| < 2^17`, so `EXP_MAGIC - J` and
+    /// `J ln2` are exact); any other `m` gives NaN sums (a row whose maximum is `+inf` is
+    /// NaN anyway).
+    fn new(m: f32) -> Self {
+        let ln2 = f64::from(core::f32::consts::LN_2);
+        let j = libm::round(f64::from(m) / ln2);
+        // NaN for a NaN or infinite `m` too.
+        if j.is_nan() || j.abs() >= 131_072.0 {
+            return Self { m, magic: f32::NAN, lo: f32::NAN, c_hi: f32::NAN, c_lo: f32::NAN };
+        }
+        let big_m = j * ln2;
+        let c = libm::exp(big_m - f64::from(m));
+        let c_hi = c as f32;
+        Self {
+            m,
+            magic: super::vector::EXP_MAGIC - j as f32,
+            lo: (big_m - 87.0) as f32,
+            c_hi,
+            c_lo: (c - f64::from(c_hi)) as f32,
+        }
+    }
 }
 
 /// `(s + comp) * scale`, `scale = exp(m_old - m_new)`, multiplied in f64 and split back
@@ -545,6 +590,9 @@ struct BlockLse<W> {
     /// A block's maximum was NaN (backends whose max propagates NaN).
     nan: bool,
     xtv: W,
+    /// [`add_exp_at`]'s reference for `m`, made when an f16 sweep first needs it.
+    #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+    xref: core::cell::Cell<XRef>,
 }
 
 /// A block's sums relative to a reference maximum (see [`BlockLse::sweep`]).
@@ -604,6 +652,8 @@ impl<W: Vector> BlockLse<W> {
             cnt: zero,
             nan: false,
             xtv: W::splat(xt),
+            #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+            xref: core::cell::Cell::new(XRef::NONE),
         }
     }
 
@@ -1020,13 +1070,38 @@ impl<W: Vector> BlockLse<W> {
     ) {
         let (pairs, _) = W::split_f16(h).0.as_chunks::<2>();
         let zero = W::splat(0.0);
-        let mut acc = PairAcc { a0: b.a0, a1: b.a1, bx: zero, bx1: zero, ws: zero, bc: zero, mx: b.max };
-        // The polynomial exp on one-sweep builds: beside the widening it ran v4 (Zen 4) in
-        // L2 0.177 -> 0.165 ns/logit (docs/BENCHMARKS.md, "Which exp"). Not for f32 sweeps:
-        // there the table measured faster, plain (0.133 against 0.141 ns/logit, L1) and
-        // with smoothing (0.155 against 0.161, L2).
-        self.sweep_pairs::<_, false, false, TRACK>(&mut acc, pairs, W::from_f16, (off, None), W::ONE_SWEEP);
-        (b.a0, b.a1, b.max) = (acc.a0, acc.a1, acc.mx);
+        let mut acc = PairAcc { a0: zero, a1: zero, bx: zero, bx1: zero, ws: zero, bc: zero, mx: b.max };
+        if cfg!(target_feature = "fma") {
+            // The polynomial exp of `x` itself, relative to `J ln2` near `m` (`add_exp_at`):
+            // one subtraction a vector fewer than `exp(x - m)`, on a loop whose 512-bit
+            // operations fill the vector pipes. v4 in L2 (4 x 32000 f16, an Intel Xeon
+            // with AVX-512) 0.143 -> 0.136 ns/logit against `exp(x - m)` by the
+            // polynomial, which on Zen 4 had beaten the table (0.177 -> 0.165;
+            // docs/BENCHMARKS.md, "Which exp"). Not for f32 sweeps: there the same change
+            // (with the table) measured no faster on the Xeon.
+            let mut xr = self.xref.get();
+            if xr.m.to_bits() != self.m.to_bits() {
+                xr = XRef::new(self.m);
+                self.xref.set(xr);
+            }
+            let at = (W::splat(xr.magic), W::splat(xr.lo));
+            self.sweep_pairs::<_, false, false, TRACK, true>(&mut acc, pairs, W::from_f16, (off, None), at);
+            // Back relative to `m`: times `c = c_hi + c_lo`, one rounding of the product
+            // (`c_hi`'s own does not carry over): 0.5 eps relative at most, the same on
+            // every block of a row, so it does not grow with the row's length.
+            let (ch, cl) = (W::splat(xr.c_hi), W::splat(xr.c_lo));
+            acc.a0 = acc.a0.mul_add(ch, acc.a0 * cl);
+            acc.a1 = acc.a1.mul_add(ch, acc.a1 * cl);
+        } else {
+            self.sweep_pairs::<_, false, false, TRACK, false>(
+                &mut acc,
+                pairs,
+                W::from_f16,
+                (off, None),
+                (zero, zero),
+            );
+        }
+        (b.a0, b.a1, b.max) = (b.a0 + acc.a0, b.a1 + acc.a1, acc.mx);
         let done = pairs.len() * 2 * W::LANES;
         for_blocks_in(&h[done..], buf, |o, blk| {
             self.sweep_into::<false, false, TRACK>(b, blk, off + done + o, None)
@@ -1037,16 +1112,17 @@ impl<W: Vector> BlockLse<W> {
     /// widened by `load` (f32 arrays, or f16 widened in registers by [`Self::sweep_f16`]):
     /// the exps into two accumulators, and per the flags the block's maximum, `Σ w (x - m)`
     /// (two chains) and the rank's count. `off` is the first pair's class in the row
-    /// (for the weights). With `poly` (a constant at each call) the exps are
-    /// [`add_exp_by`]'s polynomial ones.
+    /// (for the weights). With `AT` the exps are [`add_exp_at`]'s, of `x` itself with
+    /// `at = (magic, lo)` of an [`XRef`], relative to its `J ln2` (for the caller to put
+    /// back relative to `m`; plain sweeps only); else `exp(x - m)` by [`add_exp`].
     #[cfg_attr(not(xent_opt0), inline(always))]
-    fn sweep_pairs<P, const SX: bool, const RANK: bool, const TRACK: bool>(
+    fn sweep_pairs<P, const SX: bool, const RANK: bool, const TRACK: bool, const AT: bool>(
         &self,
         acc: &mut PairAcc<W>,
         pairs: &[[P; 2]],
         load: impl Fn(&P) -> W,
         (off, w): (usize, Option<&[f32]>),
-        poly: bool,
+        at: (W, W),
     ) {
         let l = W::LANES;
         let one = W::splat(1.0);
@@ -1065,8 +1141,13 @@ impl<W: Vector> BlockLse<W> {
         for (k, p) in pairs.iter().enumerate() {
             let (x0, x1) = (load(&p[0]), load(&p[1]));
             let (d0, d1) = (x0 - mv, x1 - mv);
-            a0 = add_exp_by(a0, d0, poly);
-            a1 = add_exp_by(a1, d1, poly);
+            if AT {
+                a0 = add_exp_at(a0, x0, at);
+                a1 = add_exp_at(a1, x1, at);
+            } else {
+                a0 = add_exp(a0, d0);
+                a1 = add_exp(a1, d1);
+            }
             if TRACK {
                 // One register for the maximum (AVX2 has 16: two spilled the exp's constants).
                 mx = W::max_nan_b(W::max_nan_b(x0, x1), mx);
@@ -1139,7 +1220,7 @@ impl<W: Vector> BlockLse<W> {
         }
         let (pairs, odd) = vecs.as_chunks::<2>();
         let mut acc = PairAcc { a0, a1, bx, bx1: zero, ws, bc, mx };
-        self.sweep_pairs::<_, SX, RANK, TRACK>(&mut acc, pairs, W::from_arr, (off, w), false);
+        self.sweep_pairs::<_, SX, RANK, TRACK, false>(&mut acc, pairs, W::from_arr, (off, w), (zero, zero));
         let bx1;
         PairAcc { a0, a1, bx, bx1, ws, bc, mx } = acc;
         let mut i = pairs.len() * 2 * l;

@@ -222,12 +222,17 @@ pub(crate) trait Vector:
     /// `+ 1`), `P`'s coefficients highest first.
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn exp_split<const D: usize>(self, one_constant: bool, p: [f32; D]) -> (Self, Self) {
-        // 1.5 * 2^23 + 127: `k`'s low mantissa bits hold `n + 127`, the biased exponent of
-        // `2^n`, so the scale is one shift (no bias add, and one constant register fewer in
-        // the hot loops, where AVX2's 16 were short).
-        const MAGIC: f32 = 12_583_039.0;
-        let k = self.mul_add(Self::splat(core::f32::consts::LOG2_E), Self::splat(MAGIC));
-        let n = k - Self::splat(MAGIC);
+        self.exp_split_at(Self::splat(EXP_MAGIC), one_constant, p)
+    }
+
+    /// [`Vector::exp_split`] of `exp(x - J ln2)` (`J` an integer, `ln2` rounded to f32)
+    /// for `self = x` and `magic = EXP_MAGIC - J`: `n = round(x / ln2)` (of any size the
+    /// magic's mantissa holds), `r = x - n ln2` (exact before its rounding where
+    /// `one_constant` has FMA), the scale `2^(n - J)`. With `J = 0`, [`Vector::exp_split`].
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn exp_split_at<const D: usize>(self, magic: Self, one_constant: bool, p: [f32; D]) -> (Self, Self) {
+        let k = self.mul_add(Self::splat(core::f32::consts::LOG2_E), magic);
+        let n = k - magic;
         let r = if one_constant {
             n.mul_add(Self::splat(-core::f32::consts::LN_2), self)
         } else {
@@ -285,14 +290,25 @@ pub(crate) trait Vector:
     /// share pipes with the f16 widening (`vcvtph2ps`) while the FMA pipes have room:
     /// there the f16 sweep runs faster with this one (docs/BENCHMARKS.md, "Which exp").
     #[cfg_attr(not(xent_opt0), inline(always))]
+    #[cfg_attr(all(target_feature = "avx2", target_feature = "fma", not(test)), allow(dead_code))]
     fn exp_parts_sum_poly(self) -> (Self, Self) {
         // One constant needs the fused product (n ln 2 unrounded); without FMA the product
         // rounds (up to 4e-6 at n = 126), so the two-constant Cody-Waite split is kept there.
-        // 1 + r + r^2 P(r), P of degree 3.
-        self.exp_split(
-            cfg!(target_feature = "fma"),
-            [8.309_261e-3, 4.189_479_7e-2, 1.666_716_5e-1, 0.499_991_86],
-        )
+        self.exp_split(cfg!(target_feature = "fma"), EXP_SUM_POLY)
+    }
+
+    /// [`Vector::exp_parts_sum_poly`] taken from `x` itself, not from `x - m`: the terms
+    /// `exp(x - J ln2) = e * scale` for `self = x` and `magic = EXP_MAGIC - J` (`J` an
+    /// integer, `ln2` rounded to f32, `x - J ln2` in `[-87.3, 4.4]`). The reduction
+    /// `r = x - n ln2` (`n = round(x / ln2)`) is one fused product, exact before its
+    /// rounding however large `x` and `n` are, so the terms keep the same bound with `n`
+    /// counted from `J`: `(2 + |n - J| / 60) eps` relative (the unit sweep checks it at
+    /// `J` up to the f16 range). One subtraction a vector fewer than `exp(x - m)`; the row
+    /// kernel puts the sums back relative to `m` once a block. Needs FMA (`n ln 2`
+    /// unrounded); only FMA builds call it.
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn exp_parts_sum_poly_at(self, magic: Self) -> (Self, Self) {
+        self.exp_split_at(magic, true, EXP_SUM_POLY)
     }
 
     /// `ln(1 + e)` for `e` in `[0, 1]` without a logarithm or a division:
@@ -354,6 +370,17 @@ pub(crate) trait Vector:
         (Self::select(is_small, small, t), Self::select(is_small, one - small * small, sech2))
     }
 }
+
+/// `1.5 * 2^23 + 127`: added to `t / ln2` it rounds to an integer `n`, and the sum's low
+/// mantissa bits hold `n + 127`, the biased exponent of `2^n`, so the scale is one shift
+/// (no bias add, and one constant register fewer in the hot loops, where AVX2's 16 were
+/// short). [`Vector::exp_split_at`] takes it less an integer `J`.
+pub(crate) const EXP_MAGIC: f32 = 12_583_039.0;
+
+/// `P` of `exp(r) = 1 + r + r^2 P(r)` for the sums' polynomial exp
+/// ([`Vector::exp_parts_sum_poly`]): degree 3, minimax on `[-ln2/2, ln2/2]` for the
+/// relative error of the whole (`9.4e-8`), fitted for xent; highest first.
+const EXP_SUM_POLY: [f32; 4] = [8.309_261e-3, 4.189_479_7e-2, 1.666_716_5e-1, 0.499_991_86];
 
 macro_rules! impl_vector {
     ($v:ty, $i:ty, $lanes:literal, $from_i:ident, $one_sweep:literal) => {
@@ -542,7 +569,7 @@ pub(crate) type V = f32x8;
 #[cfg(test)]
 mod tests {
     //! The stated bounds of the vector functions, swept against f64 (`libm`).
-    use super::{V, Vector};
+    use super::{EXP_MAGIC, V, Vector};
 
     /// Distance in units in the last place of `want` (rounded to f32).
     fn ulps(got: f32, want: f64) -> f64 {
@@ -618,6 +645,44 @@ mod tests {
     fn exp_parts_sum_within_bound() {
         exp_parts_within_bound("exp_parts_sum", V::exp_parts_sum);
         exp_parts_within_bound("exp_parts_sum_poly", V::exp_parts_sum_poly);
+    }
+
+    /// [`Vector::exp_parts_sum_poly_at`] from `x` near `J ln2` (ln2 in f32), `J` from 0 to
+    /// past the f16 range: each term `exp(x - J ln2)` within the same bound as the other
+    /// forms, `n` counted from `J` (the reduction is one fused product however large `x`).
+    #[test]
+    #[cfg_attr(
+        not(target_feature = "fma"),
+        ignore = "FMA builds only (the one-constant reduction needs the fused product); CI runs the x86-64-v3 and v4 builds' tests"
+    )]
+    fn exp_parts_sum_at_within_bound() {
+        let eps = f64::from(f32::EPSILON);
+        let ln2 = f64::from(core::f32::consts::LN_2);
+        let mut out = [0.0f32; 16];
+        let mut worst_term = 0.0f64;
+        for j in [0i32, 1, -1, 7, -30, 144, -1000, 12_345, -50_000, 94_504, -94_504, 131_000] {
+            let big_m = f64::from(j) * ln2;
+            let magic = V::splat(EXP_MAGIC - j as f32);
+            for t in sweep(-87.0, 4.4, 40_000) {
+                let x = (big_m + f64::from(t)) as f32;
+                let got = {
+                    let (e, scale) = V::splat(x).exp_parts_sum_poly_at(magic);
+                    e.mul_add(scale, V::splat(0.0)).store(&mut out);
+                    f64::from(out[0])
+                };
+                let d = f64::from(x) - big_m;
+                let want = libm::exp(d);
+                let n = (d / core::f64::consts::LN_2).round().abs();
+                let rel = (got - want).abs() / want / eps / (2.0 + n / 60.0);
+                assert!(rel <= 1.0, "J = {j}, x = {x}: {rel} of the bound");
+                worst_term = worst_term.max(rel);
+            }
+        }
+        assert!(worst_term > 0.1, "the sweep reached no rounding at all: {worst_term}");
+        // NaN in, NaN out.
+        let (e, scale) = V::splat(f32::NAN).exp_parts_sum_poly_at(V::splat(EXP_MAGIC - 100.0));
+        e.mul_add(scale, V::splat(0.0)).store(&mut out);
+        assert!(out[0].is_nan());
     }
 
     fn exp_parts_within_bound(name: &str, f: fn(V) -> (V, V)) {
