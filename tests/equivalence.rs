@@ -803,3 +803,54 @@ fn adversarial_long_rows() {
         check(&format!("capped lse {name}"), f64::from(l[0]), l64[0], unit(&capped) + 4.0 * EPS * m);
     }
 }
+
+/// Long rows read twice (the gradient, probability targets' gradient, log-softmax) go in
+/// tiles of fewer rows than short ones (so that a tile stays in L2): a batch must give
+/// each row exactly what that row alone gives, across the tiles' boundaries.
+#[test]
+#[cfg_attr(miri, ignore = "rows of 40000 logits; the tiling is the same arithmetic as any batch")]
+fn long_row_batches_match_single_rows() {
+    let mut rng = Rng(77);
+    // 160 KB and 20 KB rows: one row a tile, and a dozen.
+    for c in [40_000usize, 5_000] {
+        let n = 7;
+        let lay = Layout::rows(n, c);
+        let x: Vec<f32> = (0..n).flat_map(|_| logits(&mut rng, c, None)).collect();
+        let t: Vec<i64> = (0..n).map(|i| ((i * 7919) % c) as i64).collect();
+        let o = CrossEntropyOptions::new().with_reduction(Reduction::Sum).with_label_smoothing(0.1);
+        let mut g = vec![0.0f32; n * c];
+        let mut per = vec![0.0f32; n];
+        xent::cross_entropy_with_grad(&x, lay, &t, &o, &mut g).unwrap();
+        xent::cross_entropy_per_position(&x, lay, &t, &o, &mut per).unwrap();
+        let mut ls = vec![0.0f32; n * c];
+        xent::log_softmax_into(&x, lay, &mut ls).unwrap();
+        let probs: Vec<f32> = ls.iter().map(|v| v.exp()).collect();
+        let po = ProbsOptions::new().with_reduction(Reduction::Sum);
+        let mut gp = vec![0.0f32; n * c];
+        xent::cross_entropy_probs_with_grad(&x, lay, &probs, &po, &mut gp).unwrap();
+        for i in 0..n {
+            let row = i * c..(i + 1) * c;
+            let one = Layout::rows(1, c);
+            let mut g1 = vec![0.0f32; c];
+            let l1 = xent::cross_entropy_with_grad(&x[row.clone()], one, &t[i..=i], &o, &mut g1).unwrap();
+            assert_eq!(l1.to_bits(), per[i].to_bits(), "loss of row {i}, C = {c}");
+            assert!(
+                g1.iter().zip(&g[row.clone()]).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "gradient row {i}"
+            );
+            let mut ls1 = vec![0.0f32; c];
+            xent::log_softmax_into(&x[row.clone()], one, &mut ls1).unwrap();
+            assert!(
+                ls1.iter().zip(&ls[row.clone()]).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "log-softmax row {i}"
+            );
+            let mut gp1 = vec![0.0f32; c];
+            xent::cross_entropy_probs_with_grad(&x[row.clone()], one, &probs[row.clone()], &po, &mut gp1)
+                .unwrap();
+            assert!(
+                gp1.iter().zip(&gp[row.clone()]).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "probs gradient row {i}"
+            );
+        }
+    }
+}

@@ -216,9 +216,14 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     let mut tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
     let mut coef = [Coef::<R>::default(); TILE];
+    // With a gradient each tile is read twice: tiles of long rows shrink to stay in L2.
+    let tile = match io {
+        Io::Grad(_) => crate::engine::reread_tile(lay, core::mem::size_of::<T>()),
+        Io::Fwd(_) => TILE,
+    };
     let mut p0 = 0;
     while p0 < positions {
-        let k = TILE.min(positions - p0);
+        let k = tile.min(positions - p0);
         for q in 0..k {
             tgt[q] = target_of(targets[p0 + q], spec.ignore);
         }

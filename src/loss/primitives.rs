@@ -33,9 +33,11 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
     }
     let tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
+    // Log-softmax and softmax read each tile twice: tiles of long rows shrink to stay in L2.
+    let tile = if op == Op::Lse { TILE } else { crate::engine::reread_tile(lay, core::mem::size_of::<T>()) };
     let mut p0 = 0;
     while p0 < positions {
-        let k = TILE.min(positions - p0);
+        let k = tile.min(positions - p0);
         E::class_stats(x, lay, p0, &tgt[..k], None, None, Want::default(), &mut st[..k]);
         match op {
             Op::Lse => {

@@ -44,9 +44,15 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, U: Element>(
     let mut acc = Acc::new();
     let mut st = [SoftStats::<R>::default(); TILE];
     let mut coef = [SoftCoef::<R>::default(); TILE];
+    // With a gradient each tile (logits and targets) is read twice: tiles of long rows
+    // shrink to stay in L2.
+    let tile = match io {
+        Io::Grad(_) => crate::engine::reread_tile(lay, core::mem::size_of::<T>() + core::mem::size_of::<U>()),
+        Io::Fwd(_) => TILE,
+    };
     let mut p0 = 0;
     while p0 < positions {
-        let k = TILE.min(positions - p0);
+        let k = tile.min(positions - p0);
         E::soft_stats(io.input(), targets, lay, p0, eps, opts.weight, &mut st[..k]);
         for q in 0..k {
             let st = st[q];
