@@ -288,7 +288,9 @@ pub(crate) trait Vector:
     /// bound (the unit sweep checks both), two FMAs more than the table and no permute,
     /// shift or integer add. On Zen 4 with AVX-512 the table's permute, shift and add
     /// share pipes with the f16 widening (`vcvtph2ps`) while the FMA pipes have room:
-    /// there the f16 sweep runs faster with this one (docs/BENCHMARKS.md, "Which exp").
+    /// there the f16 sweep ran faster with this one (docs/BENCHMARKS.md, "Which exp"), and
+    /// it now takes it from `x` itself ([`Vector::exp_parts_sum_poly_at`]). The sums of
+    /// builds without AVX2 and FMA take this form.
     #[cfg_attr(not(xent_opt0), inline(always))]
     #[cfg_attr(all(target_feature = "avx2", target_feature = "fma", not(test)), allow(dead_code))]
     fn exp_parts_sum_poly(self) -> (Self, Self) {
