@@ -1071,36 +1071,29 @@ impl<W: Vector> BlockLse<W> {
         let (pairs, _) = W::split_f16(h).0.as_chunks::<2>();
         let zero = W::splat(0.0);
         let mut acc = PairAcc { a0: zero, a1: zero, bx: zero, bx1: zero, ws: zero, bc: zero, mx: b.max };
-        if cfg!(target_feature = "fma") {
-            // The polynomial exp of `x` itself, relative to `J ln2` near `m` (`add_exp_at`):
-            // one subtraction a vector fewer than `exp(x - m)`, on a loop whose 512-bit
-            // operations fill the vector pipes. v4 in L2 (4 x 32000 f16, an Intel Xeon
-            // with AVX-512) 0.143 -> 0.136 ns/logit against `exp(x - m)` by the
-            // polynomial, which on Zen 4 had beaten the table (0.177 -> 0.165;
-            // docs/BENCHMARKS.md, "Which exp"). Not for f32 sweeps: there the same change
-            // (with the table) measured no faster on the Xeon.
-            let mut xr = self.xref.get();
-            if xr.m.to_bits() != self.m.to_bits() {
-                xr = XRef::new(self.m);
-                self.xref.set(xr);
-            }
-            let at = (W::splat(xr.magic), W::splat(xr.lo));
-            self.sweep_pairs::<_, false, false, TRACK, true>(&mut acc, pairs, W::from_f16, (off, None), at);
-            // Back relative to `m`: times `c = c_hi + c_lo`, one rounding of the product
-            // (`c_hi`'s own does not carry over): 0.5 eps relative at most, the same on
-            // every block of a row, so it does not grow with the row's length.
-            let (ch, cl) = (W::splat(xr.c_hi), W::splat(xr.c_lo));
-            acc.a0 = acc.a0.mul_add(ch, acc.a0 * cl);
-            acc.a1 = acc.a1.mul_add(ch, acc.a1 * cl);
-        } else {
-            self.sweep_pairs::<_, false, false, TRACK, false>(
-                &mut acc,
-                pairs,
-                W::from_f16,
-                (off, None),
-                (zero, zero),
-            );
+        // Reached on one-sweep builds only (AVX-512, which implies the FMA that
+        // `exp_parts_sum_poly_at` needs).
+        debug_assert!(W::ONE_SWEEP && cfg!(target_feature = "fma"));
+        // The polynomial exp of `x` itself, relative to `J ln2` near `m` (`add_exp_at`):
+        // one subtraction a vector fewer than `exp(x - m)`, on a loop whose 512-bit
+        // operations fill the vector pipes. v4 in L2 (4 x 32000 f16, an Intel Xeon with
+        // AVX-512) 0.143 -> 0.136 ns/logit against `exp(x - m)` by the polynomial, which
+        // on Zen 4 had beaten the table (0.177 -> 0.165; docs/BENCHMARKS.md, "Which exp").
+        // Not for f32 sweeps: there the same change (with the table) measured no faster
+        // on the Xeon.
+        let mut xr = self.xref.get();
+        if xr.m.to_bits() != self.m.to_bits() {
+            xr = XRef::new(self.m);
+            self.xref.set(xr);
         }
+        let at = (W::splat(xr.magic), W::splat(xr.lo));
+        self.sweep_pairs::<_, false, false, TRACK, true>(&mut acc, pairs, W::from_f16, (off, None), at);
+        // Back relative to `m`: times `c = c_hi + c_lo`, one rounding of the product
+        // (`c_hi`'s own does not carry over): 0.5 eps relative at most, the same on every
+        // block of a row, so it does not grow with the row's length.
+        let (ch, cl) = (W::splat(xr.c_hi), W::splat(xr.c_lo));
+        acc.a0 = acc.a0.mul_add(ch, acc.a0 * cl);
+        acc.a1 = acc.a1.mul_add(ch, acc.a1 * cl);
         (b.a0, b.a1, b.max) = (b.a0 + acc.a0, b.a1 + acc.a1, acc.mx);
         let done = pairs.len() * 2 * W::LANES;
         for_blocks_in(&h[done..], buf, |o, blk| {
