@@ -15,6 +15,74 @@ pub(crate) fn f16x8_to_f32x8(h: &[half::f16; 8]) -> [f32; 8] {
     wide::bytemuck::cast(v)
 }
 
+/// Writes 16 f32 to `dst` with non-temporal stores (`vmovntps`: the line goes to memory
+/// without first being read into the caches) when `dst` is 64-byte aligned, with an
+/// ordinary store otherwise (and on builds without AVX-512F).
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn stream16(dst: &mut [f32; 16], v: [f32; 16]) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
+    {
+        use core::arch::x86_64::{_mm512_loadu_ps, _mm512_stream_ps};
+        let p = dst.as_mut_ptr();
+        if (p as usize).is_multiple_of(64) {
+            // SAFETY: `v.as_ptr()` points to 16 readable f32 (unaligned loads allowed);
+            // `p` points to 16 writable f32 (it comes from `&mut [f32; 16]`) and is 64-byte
+            // aligned (checked above), as `_mm512_stream_ps` requires; the build enables
+            // AVX-512F for every CPU it runs on (`cfg(target_feature = "avx512f")`).
+            unsafe { _mm512_stream_ps(p, _mm512_loadu_ps(v.as_ptr())) };
+            return;
+        }
+    }
+    *dst = v;
+}
+
+/// [`stream16`] for 8 f32: `vmovntps` of 32 bytes where the build has AVX and `dst` is
+/// 32-byte aligned.
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn stream8(dst: &mut [f32; 8], v: [f32; 8]) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx"))]
+    {
+        use core::arch::x86_64::{_mm256_loadu_ps, _mm256_stream_ps};
+        let p = dst.as_mut_ptr();
+        if (p as usize).is_multiple_of(32) {
+            // SAFETY: `v.as_ptr()` points to 8 readable f32 (unaligned loads allowed); `p`
+            // points to 8 writable f32 (from `&mut [f32; 8]`) and is 32-byte aligned
+            // (checked above), as `_mm256_stream_ps` requires; the build enables AVX for
+            // every CPU it runs on (`cfg(target_feature = "avx")`).
+            unsafe { _mm256_stream_ps(p, _mm256_loadu_ps(v.as_ptr())) };
+            return;
+        }
+    }
+    *dst = v;
+}
+
+/// Asks for the cache line holding `s[i]` to be brought into L2 (`prefetcht1`); nothing when
+/// `i` is past the end of `s` or the build has no SSE.
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn prefetch<E>(s: &[E], i: usize) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
+    if i < s.len() {
+        use core::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
+        // SAFETY: `i < s.len()`, so the address is inside `s`; a prefetch reads nothing
+        // the program sees and cannot fault. SSE is enabled for the build (`cfg`).
+        unsafe { _mm_prefetch::<_MM_HINT_T1>(s.as_ptr().add(i).cast()) };
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
+    let _ = (s, i);
+}
+
+/// Orders the non-temporal stores before it before every store after it (`sfence`);
+/// nothing on builds without AVX (which never stream).
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn stream_fence() {
+    // SAFETY: `sfence` needs SSE, which the build enables (`cfg(target_feature = "avx")`
+    // implies it); it touches no memory.
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx"))]
+    unsafe {
+        core::arch::x86_64::_mm_sfence()
+    };
+}
+
 #[cfg(all(test, target_arch = "x86_64", target_feature = "f16c"))]
 mod tests {
     use half::f16;

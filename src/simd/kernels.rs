@@ -1724,59 +1724,114 @@ fn put<T: Element>(dst: &mut GradDst<'_, T, f32>, i: usize, g: f32) {
     }
 }
 
-/// `dst[start + j] = f(j, x[start + j])` over `len` values, one vector at a time.
+/// Gradients (and the other rows written after a statistics pass) at least this large are
+/// written with non-temporal stores: they go to memory without first being read into the
+/// caches (a write-allocate read of every line saved), and they would not stay in cache
+/// for their reader anyway. Measured in `BENCHMARKS.md` ("Streaming stores").
+pub(crate) const STREAM_MIN_BYTES: usize = 24 << 20;
+
+/// `out[j] = f(off + j, src[j])`, one vector at a time: whole vectors through `as_chunks`
+/// (no bounds checks), then one padded vector for the tail. With `NT`, the head up to the
+/// vector-size alignment of `out` is one padded vector and the whole vectors after it are
+/// streamed ([`Vector::stream`]). `pf(j)` runs once a vector (a prefetch of the next tile).
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn map_to<W: Vector, const NT: bool>(
+    src: &[f32],
+    out: &mut [f32],
+    off: usize,
+    f: &impl Fn(usize, W) -> W,
+    pf: &impl Fn(usize),
+) {
+    let h = if NT { out.as_ptr().align_offset(W::LANES * 4).min(out.len()) } else { 0 };
+    if h > 0 {
+        f(off, W::load_or(&src[..h], 0.0)).store(&mut out[..h]);
+    }
+    let (sv, st) = W::split(&src[h..]);
+    let (ov, ot) = W::split_mut(&mut out[h..]);
+    for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
+        let i = off + h + j * W::LANES;
+        pf(i);
+        let v = f(i, W::from_arr(s));
+        if NT { v.stream(o) } else { *o = v.to_arr() }
+    }
+    if !st.is_empty() {
+        f(off + h + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
+    }
+}
+
+/// [`map_to`] in place, `v[j] = f(off + j, v[j])`, never streamed: the lines were just
+/// read, so they are already owned by this core and there is no write-allocate read to
+/// save (streaming them measured 0.34-0.38 -> 0.65-0.71 ns/logit, v4).
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn map_in<W: Vector>(v: &mut [f32], off: usize, f: &impl Fn(usize, W) -> W, pf: &impl Fn(usize)) {
+    let (vv, vt) = W::split_mut(v);
+    for (j, a) in vv.iter_mut().enumerate() {
+        let i = off + j * W::LANES;
+        pf(i);
+        *a = f(i, W::from_arr(a)).to_arr();
+    }
+    if !vt.is_empty() {
+        f(off + vv.len() * W::LANES, W::load_or(vt, 0.0)).store(vt);
+    }
+}
+
+/// `dst[start + j] = f(j, x[start + j])` over `len` values, one vector at a time. `ahead`
+/// (0 for none) is how far past `start` the next tile's matching logits are: they are
+/// prefetched into L2 as this row is written, so the next statistics pass reads them from
+/// there rather than from memory (the write pass leaves the bus idle otherwise). Rows of a
+/// separate destination of [`STREAM_MIN_BYTES`] or more are streamed.
 #[cfg_attr(not(xent_opt0), inline(always))]
 fn map_row<W: Vector, T: Element>(
     dst: &mut GradDst<'_, T, f32>,
     start: usize,
     len: usize,
+    ahead: usize,
     f: impl Fn(usize, W) -> W,
 ) {
-    // Whole vectors through `as_chunks` (no bounds checks, accumulators in registers),
-    // then one padded vector for the tail.
-    let step = |src: &[f32], out: &mut [f32], off: usize| {
-        let (sv, st) = W::split(src);
-        let (ov, ot) = W::split_mut(out);
-        for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
-            *o = f(off + j * W::LANES, W::from_arr(s)).to_arr();
-        }
-        if !st.is_empty() {
-            f(off + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
-        }
-    };
-    let in_place = |v: &mut [f32], off: usize| {
-        let (vv, vt) = W::split_mut(v);
-        for (j, a) in vv.iter_mut().enumerate() {
-            *a = f(off + j * W::LANES, W::from_arr(a)).to_arr();
-        }
-        if !vt.is_empty() {
-            let n = vv.len() * W::LANES;
-            f(off + n, W::load_or(vt, 0.0)).store(vt);
-        }
-    };
     let mut buf = Block::new();
     let buf = &mut buf.0;
     match dst {
         GradDst::Buffer { x, grad } => {
+            let nt = grad.len() * 4 >= STREAM_MIN_BYTES;
+            let pf = |i: usize| {
+                if ahead != 0 {
+                    super::arch::prefetch(x, start + ahead + i);
+                }
+            };
             let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
             match T::as_f32(xs) {
-                Some(xf) => step(xf, gs, 0),
+                Some(xf) if nt => map_to::<W, true>(xf, gs, 0, &f, &pf),
+                Some(xf) => map_to::<W, false>(xf, gs, 0, &f, &pf),
                 None => {
                     for (k, ch) in xs.chunks(BUF).enumerate() {
                         T::load_block(ch, buf);
-                        step(&buf[..ch.len()], &mut gs[k * BUF..k * BUF + ch.len()], k * BUF);
+                        let o = &mut gs[k * BUF..k * BUF + ch.len()];
+                        if nt {
+                            map_to::<W, true>(&buf[..ch.len()], o, k * BUF, &f, &pf);
+                        } else {
+                            map_to::<W, false>(&buf[..ch.len()], o, k * BUF, &f, &pf);
+                        }
                     }
                 }
             }
+            if nt {
+                super::arch::stream_fence();
+            }
         }
         GradDst::InPlace(x) => {
-            let xs = &mut x[start..start + len];
-            match T::as_f32_mut(xs) {
-                Some(xf) => in_place(xf, 0),
+            let (row, rest) = x[start..].split_at_mut(len);
+            // The next tile's logits, `ahead - len` into what follows the row.
+            let pf = |i: usize| {
+                if ahead >= len {
+                    super::arch::prefetch(rest, ahead - len + i);
+                }
+            };
+            match T::as_f32_mut(row) {
+                Some(xf) => map_in::<W>(xf, 0, &f, &pf),
                 None => {
-                    for (k, ch) in xs.chunks_mut(BUF).enumerate() {
+                    for (k, ch) in row.chunks_mut(BUF).enumerate() {
                         T::load_block(ch, buf);
-                        in_place(&mut buf[..ch.len()], k * BUF);
+                        map_in::<W>(&mut buf[..ch.len()], k * BUF, &f, &pf);
                         T::store_block(&buf[..ch.len()], ch);
                     }
                 }
@@ -2319,15 +2374,20 @@ impl Engine<f32> for Simd {
                 // Read before the row is written (in place, it is overwritten).
                 let raw = if k.t < classes { dst_input(dst)[start + k.t].to_f32() } else { 0.0 };
                 match w {
-                    Some(w) if k.c != 0.0 => map_row::<V, T>(dst, start, classes, |j, x| {
-                        grad_v(x, m, lse, a, c * V::load_or(&w[j..], 0.0), cap)
+                    Some(w) if k.c != 0.0 => {
+                        map_row::<V, T>(dst, start, classes, coef.len() * classes, |j, x| {
+                            grad_v(x, m, lse, a, c * V::load_or(&w[j..], 0.0), cap)
+                        })
+                    }
+                    _ => map_row::<V, T>(dst, start, classes, coef.len() * classes, |_, x| {
+                        grad_v(x, m, lse, a, c, cap)
                     }),
-                    _ => map_row::<V, T>(dst, start, classes, |_, x| grad_v(x, m, lse, a, c, cap)),
                 }
                 if k.t < classes {
                     put(dst, start + k.t, target_slot(k, raw, cap, w));
                 }
             }
+            super::arch::stream_fence();
             return;
         }
         // The runs themselves, not `ColumnGroups`: 2-3% on a channel-first C = 4
@@ -2406,7 +2466,7 @@ impl Engine<f32> for Simd {
         for (q, k) in coef.iter().enumerate() {
             let start = (p0 + q) * classes;
             let (m, lse, a, s) = (V::splat(k.max), V::splat(k.lse_rel), V::splat(k.a), V::splat(k.s));
-            map_row::<V, T>(dst, start, classes, |j, x| {
+            map_row::<V, T>(dst, start, classes, coef.len() * classes, |j, x| {
                 let tv: V = load_at(t, start + j);
                 let wv = match w {
                     Some(w) => V::load_or(&w[j..], 0.0),
@@ -2422,19 +2482,16 @@ impl Engine<f32> for Simd {
         if lay.inner() != 1 {
             return normalize_cols(x, lay, p0, st, log, out);
         }
+        let mut dst = GradDst::Buffer { x, grad: out };
+        let ahead = st.len() * classes;
         for (q, s) in st.iter().enumerate() {
             let start = (p0 + q) * classes;
             let (m, lse) = (V::splat(s.max), V::splat(s.lse_rel));
-            let dst = &mut out[start..start + classes];
-            for_blocks(&x[start..start + classes], |off, blk| {
-                let mut i = 0;
-                while i < blk.len() {
-                    let lp = (V::load_or(&blk[i..], 0.0) - m) - lse;
-                    let v = if log { lp } else { lp.exp_le0() };
-                    v.store(&mut dst[off + i..]);
-                    i += V::LANES;
-                }
-            });
+            if log {
+                map_row::<V, T>(&mut dst, start, classes, ahead, |_, x| (x - m) - lse);
+            } else {
+                map_row::<V, T>(&mut dst, start, classes, ahead, |_, x| ((x - m) - lse).exp_le0());
+            }
         }
     }
 

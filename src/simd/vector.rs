@@ -78,6 +78,11 @@ pub(crate) trait Vector:
     fn load_or(s: &[f32], pad: f32) -> Self;
     /// Writes the lanes into the first `LANES` values of `s` (fewer if `s` is shorter).
     fn store(self, s: &mut [f32]);
+    /// Writes the lanes to `o` with a non-temporal store where the build has one and `o`
+    /// is aligned to the vector's size (an ordinary store otherwise); see [`stream_fence`].
+    ///
+    /// [`stream_fence`]: super::arch::stream_fence
+    fn stream(self, o: &mut Self::Arr);
     /// `self * a + b`, fused where the build has FMA.
     fn mul_add(self, a: Self, b: Self) -> Self;
     /// Lane-wise maximum; NaN in `b` propagates (`max(a, NaN) = NaN`), NaN in `a` does not.
@@ -385,7 +390,7 @@ pub(crate) const EXP_MAGIC: f32 = 12_583_039.0;
 const EXP_SUM_POLY: [f32; 4] = [8.309_261e-3, 4.189_479_7e-2, 1.666_716_5e-1, 0.499_991_86];
 
 macro_rules! impl_vector {
-    ($v:ty, $i:ty, $lanes:literal, $from_i:ident, $one_sweep:literal) => {
+    ($v:ty, $i:ty, $lanes:literal, $from_i:ident, $one_sweep:literal, $stream:ident) => {
         impl Vector for $v {
             const LANES: usize = $lanes;
             const ONE_SWEEP: bool = $one_sweep;
@@ -449,6 +454,10 @@ macro_rules! impl_vector {
                 for (d, v) in s.iter_mut().zip(a.iter()) {
                     *d = *v;
                 }
+            }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn stream(self, o: &mut Self::Arr) {
+                super::arch::$stream(o, self.to_array())
             }
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn mul_add(self, a: Self, b: Self) -> Self {
@@ -558,8 +567,8 @@ const POW2_EIGHTHS_BIASED: [i32; 8] = {
     t
 };
 
-impl_vector!(f32x8, wide::i32x8, 8, from_i32x8, false);
-impl_vector!(f32x16, wide::i32x16, 16, from_i32x16, true);
+impl_vector!(f32x8, wide::i32x8, 8, from_i32x8, false, stream8);
+impl_vector!(f32x16, wide::i32x16, 16, from_i32x16, true, stream16);
 
 /// The vector type of this build.
 #[cfg(target_feature = "avx512f")]
