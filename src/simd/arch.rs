@@ -56,19 +56,23 @@ pub(crate) fn stream8(dst: &mut [f32; 8], v: [f32; 8]) {
     *dst = v;
 }
 
-/// Asks for the cache line holding `s[i]` to be brought into L2 (`prefetcht1`); nothing when
-/// `i` is past the end of `s` or the build has no SSE.
+/// Asks for the cache line `bytes` past `p` to be brought into the caches, into L1 and
+/// L2 with `L1` (`prefetcht0`), into L2 otherwise (`prefetcht1`), whatever that address
+/// holds: a prefetch is a hint, not an access, and `p` is never dereferenced. Nothing on
+/// builds without SSE.
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn prefetch<E>(s: &[E], i: usize) {
+pub(crate) fn prefetch<const L1: bool, P>(p: *const P, bytes: usize) {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
-    if i < s.len() {
-        use core::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
-        // SAFETY: `i < s.len()`, so the address is inside `s`; a prefetch reads nothing
-        // the program sees and cannot fault. SSE is enabled for the build (`cfg`).
-        unsafe { _mm_prefetch::<_MM_HINT_T1>(s.as_ptr().add(i).cast()) };
+    {
+        use core::arch::x86_64::{_MM_HINT_T0, _MM_HINT_T1, _mm_prefetch};
+        let a = p.cast::<i8>().wrapping_add(bytes);
+        // SAFETY: a prefetch reads nothing the program sees and cannot fault, at any
+        // address (`wrapping_add` makes no claim that `a` stays inside an allocation, and
+        // nothing dereferences it). SSE is enabled for the build (`cfg`).
+        unsafe { if L1 { _mm_prefetch::<_MM_HINT_T0>(a) } else { _mm_prefetch::<_MM_HINT_T1>(a) } };
     }
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
-    let _ = (s, i);
+    let _ = (p, bytes);
 }
 
 /// Orders the non-temporal stores before it before every store after it (`sfence`);

@@ -490,6 +490,16 @@ fn fix_special(classes: usize, m: f32, s: f32) -> (f32, f32) {
 
 /// Elements per block of the blocked log-sum-exp (4 KiB of f32, L1-resident).
 const SUB: usize = 1024;
+/// How far ahead of each pair of vectors the row sweep ([`BlockLse::sweep_pairs`]) asks for
+/// its input ([`arch::prefetch`](super::arch::prefetch), into L1). On the Intel Xeon of
+/// docs/BENCHMARKS.md, v4, rows of 32000 f32 from L3 (`bench_report`, 5 alternating runs,
+/// into L2 then): the forward 0.33-0.43 -> 0.174 ns/logit, steady from run to run where
+/// without it the stream's speed varied twofold; rows of 128256 0.169 -> 0.158, f16 0.166
+/// -> 0.159. Into L1 rather than L2 (scratch crate, three alternations): forward 0.211-0.222
+/// -> 0.187-0.192, smoothing 0.221-0.226 -> 0.195-0.201; 16 KiB ahead no better than 8.
+/// Rows held in L2 pay nothing measurable (0.131-0.135 without, 0.129-0.133 with). Not in
+/// the two-row loop of rows of at most [`SUB`] (C = 1000: 0.195 -> 0.206 with it).
+const PREFETCH_BYTES: usize = 8192;
 
 /// `acc + exp(t)` for `t <= 4` ([`Vector::exp_parts_sum`]), the scale and the add in one
 /// FMA; no flush to 0 (terms below `exp(-87.3)` are tiny positive values, which vanish in
@@ -1132,6 +1142,7 @@ impl<W: Vector> BlockLse<W> {
         };
         let PairAcc { mut a0, mut a1, mut bx, mut bx1, mut ws, mut bc, mut mx } = *acc;
         for (k, p) in pairs.iter().enumerate() {
+            super::arch::prefetch::<true, _>(p, PREFETCH_BYTES);
             let (x0, x1) = (load(&p[0]), load(&p[1]));
             let (d0, d1) = (x0 - mv, x1 - mv);
             if AT {
@@ -1795,7 +1806,7 @@ fn map_row<W: Vector, T: Element>(
             let nt = grad.len() * 4 >= STREAM_MIN_BYTES;
             let pf = |i: usize| {
                 if ahead != 0 {
-                    super::arch::prefetch(x, start + ahead + i);
+                    super::arch::prefetch::<false, T>(x.as_ptr(), (start + ahead + i) * size_of::<T>());
                 }
             };
             let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
@@ -1823,7 +1834,7 @@ fn map_row<W: Vector, T: Element>(
             // The next tile's logits, `ahead - len` into what follows the row.
             let pf = |i: usize| {
                 if ahead >= len {
-                    super::arch::prefetch(rest, ahead - len + i);
+                    super::arch::prefetch::<false, T>(rest.as_ptr(), (ahead - len + i) * size_of::<T>());
                 }
             };
             match T::as_f32_mut(row) {
