@@ -79,6 +79,12 @@ fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl FnMut(usize, 
     }
     let mut off = 0;
     for ch in x.chunks(BUF) {
+        // The conversion is this data's first read: the sweep's prefetch, a line at a time.
+        let mut at = 0;
+        while at < size_of_val(ch) {
+            super::arch::prefetch::<true, T>(ch.as_ptr(), PREFETCH_BYTES + at);
+            at += 64;
+        }
         let b = &mut buf[..ch.len()];
         T::load_block(ch, b);
         f(off, b);
