@@ -1741,25 +1741,30 @@ fn put<T: Element>(dst: &mut GradDst<'_, T, f32>, i: usize, g: f32) {
     }
 }
 
-/// Gradients (and the other rows written after a statistics pass) at least this large are
-/// written with non-temporal stores: they go to memory without first being read into the
-/// caches (a write-allocate read of every line saved), and they would not stay in cache
-/// for their reader anyway. Measured in `BENCHMARKS.md` ("Streaming stores").
-pub(crate) const STREAM_MIN_BYTES: usize = 24 << 20;
+/// Outputs written after a statistics pass (gradients, log-softmax, softmax) at least this
+/// large are "large" for [`map_row`]: written with non-temporal stores where they go to a
+/// separate buffer (no write-allocate read of every line; they would not stay in cache
+/// for their reader anyway), and the next tile's input prefetched as they are written.
+/// Forward+backward of rows of 32000 f32 on the Intel Xeon of docs/BENCHMARKS.md, v4,
+/// scratch crate: 512 rows (a 64 MB gradient) 0.99-1.05 ns/logit with neither, 0.64-0.71
+/// with the prefetch alone, 0.46-0.52 with both. Streaming against not, both prefetching:
+/// 64 rows (8 MB) 0.41 -> 0.43, 128 rows (16 MB) 0.42 -> 0.43, 256 rows (32 MB) 0.46-0.47
+/// -> 0.44: the threshold lies between.
+pub(crate) const LARGE_BYTES: usize = 24 << 20;
 
-/// `out[j] = f(off + j, src[j])`, one vector at a time: whole vectors through `as_chunks`
-/// (no bounds checks), then one padded vector for the tail. With `NT`, the head up to the
-/// vector-size alignment of `out` is one padded vector and the whole vectors after it are
-/// streamed ([`Vector::stream`]). `pf(j)` runs once a vector (a prefetch of the next tile).
+/// `out[j] = f(off + j, src[j])` streamed ([`Vector::stream`]): the head up to the
+/// vector-size alignment of `out` as one padded vector, the whole vectors after it
+/// through `as_chunks` (no bounds checks), then one padded vector for the tail. `pf(j)`
+/// runs once a vector (a prefetch of the next tile).
 #[cfg_attr(not(xent_opt0), inline(always))]
-fn map_to<W: Vector, const NT: bool>(
+fn map_to<W: Vector>(
     src: &[f32],
     out: &mut [f32],
     off: usize,
     f: &impl Fn(usize, W) -> W,
     pf: &impl Fn(usize),
 ) {
-    let h = if NT { out.as_ptr().align_offset(W::LANES * 4).min(out.len()) } else { 0 };
+    let h = out.as_ptr().align_offset(W::LANES * 4).min(out.len());
     if h > 0 {
         f(off, W::load_or(&src[..h], 0.0)).store(&mut out[..h]);
     }
@@ -1768,15 +1773,14 @@ fn map_to<W: Vector, const NT: bool>(
     for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
         let i = off + h + j * W::LANES;
         pf(i);
-        let v = f(i, W::from_arr(s));
-        if NT { v.stream(o) } else { *o = v.to_arr() }
+        f(i, W::from_arr(s)).stream(o);
     }
     if !st.is_empty() {
         f(off + h + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
     }
 }
 
-/// [`map_to`] in place, `v[j] = f(off + j, v[j])`, never streamed: the lines were just
+/// `v[j] = f(off + j, v[j])` with `pf` as in [`map_to`], never streamed: the lines were just
 /// read, so they are already owned by this core and there is no write-allocate read to
 /// save (streaming them measured 0.34-0.38 -> 0.65-0.71 ns/logit, v4).
 #[cfg_attr(not(xent_opt0), inline(always))]
@@ -1792,11 +1796,14 @@ fn map_in<W: Vector>(v: &mut [f32], off: usize, f: &impl Fn(usize, W) -> W, pf: 
     }
 }
 
-/// `dst[start + j] = f(j, x[start + j])` over `len` values, one vector at a time. `ahead`
-/// (0 for none) is how far past `start` the next tile's matching logits are: they are
-/// prefetched into L2 as this row is written, so the next statistics pass reads them from
-/// there rather than from memory (the write pass leaves the bus idle otherwise). Rows of a
-/// separate destination of [`STREAM_MIN_BYTES`] or more are streamed.
+/// `dst[start + j] = f(j, x[start + j])` over `len` values, one vector at a time. Where
+/// the destination spans [`LARGE_BYTES`] or more (it will not stay in cache), the row goes
+/// through [`map_row_large`]: the next tile's matching logits, `ahead` past `start`, are
+/// prefetched into L2 as this row is written, so that the next statistics pass reads them
+/// from there rather than from memory (the write pass leaves the bus idle otherwise), and
+/// a separate destination is streamed. Smaller ones do neither: in cache the prefetch's
+/// address arithmetic a vector costs the write pass time, and streaming would evict what
+/// the caller reads next.
 #[cfg_attr(not(xent_opt0), inline(always))]
 fn map_row<W: Vector, T: Element>(
     dst: &mut GradDst<'_, T, f32>,
@@ -1805,50 +1812,111 @@ fn map_row<W: Vector, T: Element>(
     ahead: usize,
     f: impl Fn(usize, W) -> W,
 ) {
+    let large = match dst {
+        GradDst::Buffer { grad, .. } => size_of_val(*grad) >= LARGE_BYTES,
+        GradDst::InPlace(x) => size_of_val(*x) >= LARGE_BYTES,
+    };
+    if large {
+        return map_row_large(dst, start, len, ahead, &f);
+    }
+    // Whole vectors through `as_chunks` (no bounds checks, accumulators in registers),
+    // then one padded vector for the tail.
+    let step = |src: &[f32], out: &mut [f32], off: usize| {
+        let (sv, st) = W::split(src);
+        let (ov, ot) = W::split_mut(out);
+        for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
+            *o = f(off + j * W::LANES, W::from_arr(s)).to_arr();
+        }
+        if !st.is_empty() {
+            f(off + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
+        }
+    };
+    let in_place = |v: &mut [f32], off: usize| {
+        let (vv, vt) = W::split_mut(v);
+        for (j, a) in vv.iter_mut().enumerate() {
+            *a = f(off + j * W::LANES, W::from_arr(a)).to_arr();
+        }
+        if !vt.is_empty() {
+            let n = vv.len() * W::LANES;
+            f(off + n, W::load_or(vt, 0.0)).store(vt);
+        }
+    };
     let mut buf = Block::new();
     let buf = &mut buf.0;
     match dst {
         GradDst::Buffer { x, grad } => {
-            let nt = grad.len() * 4 >= STREAM_MIN_BYTES;
-            let pf = |i: usize| {
-                if ahead != 0 {
-                    super::arch::prefetch::<false, T>(x.as_ptr(), (start + ahead + i) * size_of::<T>());
-                }
-            };
             let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
             match T::as_f32(xs) {
-                Some(xf) if nt => map_to::<W, true>(xf, gs, 0, &f, &pf),
-                Some(xf) => map_to::<W, false>(xf, gs, 0, &f, &pf),
+                Some(xf) => step(xf, gs, 0),
                 None => {
                     for (k, ch) in xs.chunks(BUF).enumerate() {
                         T::load_block(ch, buf);
-                        let o = &mut gs[k * BUF..k * BUF + ch.len()];
-                        if nt {
-                            map_to::<W, true>(&buf[..ch.len()], o, k * BUF, &f, &pf);
-                        } else {
-                            map_to::<W, false>(&buf[..ch.len()], o, k * BUF, &f, &pf);
-                        }
+                        step(&buf[..ch.len()], &mut gs[k * BUF..k * BUF + ch.len()], k * BUF);
                     }
                 }
             }
-            if nt {
-                super::arch::stream_fence();
+        }
+        GradDst::InPlace(x) => {
+            let xs = &mut x[start..start + len];
+            match T::as_f32_mut(xs) {
+                Some(xf) => in_place(xf, 0),
+                None => {
+                    for (k, ch) in xs.chunks_mut(BUF).enumerate() {
+                        T::load_block(ch, buf);
+                        in_place(&mut buf[..ch.len()], k * BUF);
+                        T::store_block(&buf[..ch.len()], ch);
+                    }
+                }
             }
+        }
+    }
+}
+
+/// [`map_row`] of a large destination, out of line: inlined beside the in-cache loop, it
+/// took that loop's registers (the loop no longer unrolled, a constant reloaded from the
+/// stack each vector: v4 forward+backward over 4 rows in L2 0.305 -> 0.33 ns/logit).
+#[inline(never)]
+fn map_row_large<W: Vector, T: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    start: usize,
+    len: usize,
+    ahead: usize,
+    f: &impl Fn(usize, W) -> W,
+) {
+    let mut buf = Block::new();
+    let buf = &mut buf.0;
+    match dst {
+        GradDst::Buffer { x, grad } => {
+            let pf = |i: usize| {
+                super::arch::prefetch::<false, T>(x.as_ptr(), (start + ahead + i) * size_of::<T>())
+            };
+            let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
+            match T::as_f32(xs) {
+                Some(xf) => map_to::<W>(xf, gs, 0, f, &pf),
+                None => {
+                    for (k, ch) in xs.chunks(BUF).enumerate() {
+                        T::load_block(ch, buf);
+                        map_to::<W>(&buf[..ch.len()], &mut gs[k * BUF..k * BUF + ch.len()], k * BUF, f, &pf);
+                    }
+                }
+            }
+            super::arch::stream_fence();
         }
         GradDst::InPlace(x) => {
             let (row, rest) = x[start..].split_at_mut(len);
             // The next tile's logits, `ahead - len` into what follows the row.
             let pf = |i: usize| {
-                if ahead >= len {
-                    super::arch::prefetch::<false, T>(rest.as_ptr(), (ahead - len + i) * size_of::<T>());
-                }
+                super::arch::prefetch::<false, T>(
+                    rest.as_ptr(),
+                    (ahead.wrapping_sub(len) + i) * size_of::<T>(),
+                )
             };
             match T::as_f32_mut(row) {
-                Some(xf) => map_in::<W>(xf, 0, &f, &pf),
+                Some(xf) => map_in::<W>(xf, 0, f, &pf),
                 None => {
                     for (k, ch) in row.chunks_mut(BUF).enumerate() {
                         T::load_block(ch, buf);
-                        map_in::<W>(&mut buf[..ch.len()], k * BUF, &f, &pf);
+                        map_in::<W>(&mut buf[..ch.len()], k * BUF, f, &pf);
                         T::store_block(&buf[..ch.len()], ch);
                     }
                 }
