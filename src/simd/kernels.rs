@@ -499,9 +499,9 @@ const SUB: usize = 1024;
 /// How far ahead of each pair of vectors the row sweep ([`BlockLse::sweep_pairs`]) asks for
 /// its input ([`arch::prefetch`](super::arch::prefetch), into L1). On the Intel Xeon of
 /// docs/BENCHMARKS.md, v4, rows of 32000 f32 from L3 (`bench_report`, 5 alternating runs,
-/// into L2 then): the forward 0.33-0.43 -> 0.174 ns/logit, steady from run to run where
-/// without it the stream's speed varied twofold; rows of 128256 0.169 -> 0.158, f16 0.166
-/// -> 0.159. Into L1 rather than L2 (scratch crate, three alternations): forward 0.211-0.222
+/// into L2 then): the forward 0.33-0.43 -> 0.174 ns/logit (this host's memory has a fast
+/// and a slow mode from run to run; in the fast one, about 0.25 -> 0.155); rows of 128256
+/// 0.169 -> 0.158, f16 0.166 -> 0.159. Into L1 rather than L2 (scratch crate, three alternations): forward 0.211-0.222
 /// -> 0.187-0.192, smoothing 0.221-0.226 -> 0.195-0.201; 16 KiB ahead no better than 8.
 /// Rows held in L2 pay nothing measurable (0.131-0.135 without, 0.129-0.133 with). Not in
 /// the two-row loop of rows of at most [`SUB`] (C = 1000: 0.195 -> 0.206 with it).
