@@ -2479,7 +2479,6 @@ impl Engine<f32> for Simd {
                     put(dst, start + k.t, target_slot(k, raw, cap, w));
                 }
             }
-            super::arch::stream_fence();
             return;
         }
         // The runs themselves, not `ColumnGroups`: 2-3% on a channel-first C = 4
