@@ -1438,6 +1438,7 @@ fn cols_pass<W: Vector, T: Element, const N: usize>(
     cap: Option<f32>,
     w: Option<&[f32]>,
     want: Want,
+    prefetch: bool,
 ) -> ColPass<W> {
     let tvv = W::load_or(tv, -1.0);
     if cap.is_none() {
@@ -1449,11 +1450,15 @@ fn cols_pass<W: Vector, T: Element, const N: usize>(
             // Each class's stream prefetched [`PREFETCH_BYTES`] ahead: channel-first C = 4
             // over 2M positions from L3 (`bench_report`, Intel Xeon, three alternations),
             // v3 1.32-1.51 -> 1.00-1.02 ns/logit, v4 0.57-0.67 -> 0.51; in L2 no change.
+            // Not over a transposed tile on the stack (`prefetch` false), where the ten
+            // prefetches of a 10-class tile did nothing.
             for (c, v) in cols.iter_mut().enumerate() {
-                super::arch::prefetch::<true, T>(
-                    x.as_ptr(),
-                    (base + c * stride) * size_of::<T>() + PREFETCH_BYTES,
-                );
+                if prefetch {
+                    super::arch::prefetch::<true, T>(
+                        x.as_ptr(),
+                        (base + c * stride) * size_of::<T>() + PREFETCH_BYTES,
+                    );
+                }
                 *v = load_at(x, base + c * stride);
             }
             return col_sweeps(N, |c| cols[c], tvv, want, w);
@@ -1577,7 +1582,7 @@ fn cols_stats<W: Vector, T: Element>(
             *d = t as f32;
         }
     }
-    let p = cols_pass::<W, T, 0>(x, base, stride, classes, &tv, cap, w, want);
+    let p = cols_pass::<W, T, 0>(x, base, stride, classes, &tv, cap, w, want, false);
     let lse = lse_rel_v(classes, &p.acc);
     let max = W::select(lse.eq(lse), p.acc.m, W::splat(f32::NEG_INFINITY));
     let mut lanes = [[0.0f32; 16]; 5];
@@ -1607,8 +1612,16 @@ fn cols_ce_sum<W: Vector, T: Element, const N: usize>(
     classes: usize,
     tv: &[f32],
     w: Option<&[f32]>,
+    prefetch: bool,
 ) -> W {
-    let p = cols_pass::<W, T, N>(x, base, stride, classes, tv, None, None, Want::default());
+    let p = cols_pass::<W, T, N>(x, base, stride, classes, tv, None, None, Want::default(), prefetch);
+    pass_ce(&p, classes, tv, w)
+}
+
+/// `w[y] ((max - x_y) + lse_rel)` of a column pass over `classes` classes with targets
+/// `tv` (negative: not counted, 0).
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn pass_ce<W: Vector>(p: &ColPass<W>, classes: usize, tv: &[f32], w: Option<&[f32]>) -> W {
     let counted = p.tv.ge(W::splat(0.0));
     let wy = match w {
         None => W::splat(1.0),
@@ -1665,22 +1678,46 @@ impl<W: Vector> VAcc<W> {
 /// to scatters, slow on x86, and cost a third of a 10-class row's time.
 #[cfg_attr(not(xent_opt0), inline(always))]
 fn transpose_tile<T: Element>(x: &[T], p0: usize, classes: usize, buf: &mut [f32; SMALL_C * TILE]) {
-    // Past the tile's end `x` goes on (or the reads are cut short and zero-padded).
     let tile = &x[p0 * classes..];
     debug_assert!(tile.len() >= TILE * classes);
+    let put = |c: usize, h: usize, v: f32x8| buf[c * TILE + 8 * h..][..8].copy_from_slice(v.as_array());
+    match tile.get(..TILE * classes + 8) {
+        // Every tile but the last few: the reads of whole 8-value blocks past the tile's
+        // end stay in `x`, so no read is cut short, and with the class count a constant
+        // no read needs a bounds check. Before this path (every read clamped, a call
+        // for the short ones, the rows passed through memory) the transposes were a
+        // quarter of the v4 10-class forward's samples.
+        Some(t) => transpose_blocks(classes, |i| load8_full(&t[i..i + 8]), put),
+        // Past the tile's end the reads are cut short and zero-padded.
+        None => transpose_blocks(classes, |i| load8(&tile[i.min(tile.len())..]), put),
+    }
+}
+
+/// [`transpose_tile`]'s 8x8 blocks: `row(i)` reads the 8 values from `i` of the tile,
+/// `put(c, h, v)` takes class `c`'s values of rows `8h..8h + 8`.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn transpose_blocks(classes: usize, row: impl Fn(usize) -> f32x8, mut put: impl FnMut(usize, usize, f32x8)) {
     for q0 in (0..TILE).step_by(8) {
         for c0 in (0..classes).step_by(8) {
             // Rows `q0..q0 + 8`, classes `c0..c0 + 8` (lanes past the row hold the next
             // row's logits, or 0 past the tile; they are not stored).
             // Not `core::array::from_fn`: one code-generation unit left it out of line.
-            let row = |j: usize| load8(&tile[((q0 + j) * classes + c0).min(tile.len())..]);
-            let rows = [row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)];
-            let cols = f32x8::transpose(rows);
-            for (k, v) in cols.iter().enumerate().take(classes - c0) {
-                buf[(c0 + k) * TILE + q0..][..8].copy_from_slice(v.as_array());
+            let at = |j: usize| row((q0 + j) * classes + c0);
+            let rows = [at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)];
+            for (k, v) in f32x8::transpose(rows).into_iter().enumerate().take(classes - c0) {
+                put(c0 + k, q0 / 8, v);
             }
         }
     }
+}
+
+/// A whole tile of `TILE` rows of `N <= SMALL_C` logits (`t`, with 8 values more after
+/// it) transposed into registers: `[c][h]` holds class `c` of rows `8h..8h + 8`.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn transpose_tile_regs<T: Element, const N: usize>(t: &[T]) -> [[f32x8; TILE / 8]; N] {
+    let mut cols = [[f32x8::ZERO; TILE / 8]; N];
+    transpose_blocks(N, |i| load8_full(&t[i..i + 8]), |c, h, v| cols[c][h] = v);
+    cols
 }
 
 /// The inverse of [`transpose_tile`]: `out[q * classes + c] = buf[c * TILE + q]` for the
@@ -1727,6 +1764,17 @@ fn load8<T: Element>(s: &[T]) -> f32x8 {
         None => {}
     }
     load8_slow(s)
+}
+
+/// The 8 values of `s` (`s.len() == 8`) as f32.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn load8_full<T: Element>(s: &[T]) -> f32x8 {
+    let mut a = [0.0f32; 8];
+    match T::as_f32(s) {
+        Some(f) => a.copy_from_slice(f),
+        None => T::load_block(s, &mut a),
+    }
+    f32x8::from(a)
 }
 
 /// [`load8`] for short slices and other types: kept out of line, or the two paths merge
@@ -2308,10 +2356,25 @@ fn ce_sum_n<T: Element, const N: usize>(
                 sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, pj, tvj, w));
                 continue;
             }
+            if N > 0
+                && let Some(t) = x.get(pj * N..(pj + TILE) * N + 8)
+            {
+                // A known class count: the tile's columns stay in registers.
+                let cols = transpose_tile_regs::<T, N>(t);
+                let mut g = 0;
+                while g < TILE {
+                    let tvv = V::load_or(&tvj[g..], -1.0);
+                    let col = |c: usize| V::from_eights(&cols[c][g / 8..]);
+                    let p = col_sweeps(N, col, tvv, Want::default(), None);
+                    vsum.add(pass_ce(&p, N, &tvj[g..], w));
+                    g += l;
+                }
+                continue;
+            }
             transpose_tile(x, pj, classes, &mut buf);
             let mut g = 0;
             while g < TILE {
-                vsum.add(cols_ce_sum::<V, f32, N>(&buf, g, TILE, classes, &tvj[g..], w));
+                vsum.add(cols_ce_sum::<V, f32, N>(&buf, g, TILE, classes, &tvj[g..], w, false));
                 g += l;
             }
         }
@@ -2325,7 +2388,7 @@ fn ce_sum_n<T: Element, const N: usize>(
         let mut q = q0;
         while q + l <= q0 + run {
             let (base, stride) = (base0 + (q - q0), lay.inner());
-            vsum.add(cols_ce_sum::<V, T, N>(x, base, stride, classes, &tv[q..], w));
+            vsum.add(cols_ce_sum::<V, T, N>(x, base, stride, classes, &tv[q..], w, true));
             q += l;
         }
         if q < q0 + run {

@@ -69,6 +69,10 @@ pub(crate) trait Vector:
     /// sweep's load, with no stack buffer between.
     #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
     fn from_f16(a: &Self::Halves) -> Self;
+    /// The vector of `LANES / 8` consecutive 8-lane vectors, `e[0]` in the low lanes, in
+    /// registers (the small-C tile's columns, built from 8x8 transposes: through memory,
+    /// a 16-lane load of two 8-lane stores waited for them, store forwarding failing).
+    fn from_eights(e: &[f32x8]) -> Self;
     /// The array of a vector.
     fn to_arr(self) -> Self::Arr;
     /// All lanes `v`.
@@ -425,6 +429,11 @@ macro_rules! impl_vector {
                     *o = super::arch::f16x8_to_f32x8(e);
                 }
                 wide::bytemuck::cast(out)
+            }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn from_eights(e: &[f32x8]) -> Self {
+                let (e, _) = e.as_chunks::<{ $lanes / 8 }>();
+                wide::bytemuck::cast(e[0])
             }
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn to_arr(self) -> Self::Arr {
