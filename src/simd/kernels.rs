@@ -79,17 +79,52 @@ fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl FnMut(usize, 
     }
     let mut off = 0;
     for ch in x.chunks(BUF) {
-        // The conversion is this data's first read: the sweep's prefetch, a line at a time.
-        let mut at = 0;
-        while at < size_of_val(ch) {
-            super::arch::prefetch::<true, T>(ch.as_ptr(), PREFETCH_BYTES + at);
-            at += 64;
-        }
+        prefetch_block(ch);
         let b = &mut buf[..ch.len()];
         T::load_block(ch, b);
         f(off, b);
         off += ch.len();
     }
+}
+
+/// Prefetches [`PREFETCH_BYTES`] past each cache line of `ch`, a block about to be
+/// converted: the conversion is this data's first read, and takes the sweep's prefetch.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn prefetch_block<T>(ch: &[T]) {
+    let mut at = 0;
+    while at < size_of_val(ch) {
+        super::arch::prefetch::<true, T>(ch.as_ptr(), PREFETCH_BYTES + at);
+        at += 64;
+    }
+}
+
+/// `h` widened into `b` (of the same length), returning the lane maxima of its whole
+/// vectors (NaN ignored on x86, as the maximum pass's; the values past them are `b`'s
+/// tail, for [`BlockLse::block_max`]). Four chains, as the maximum pass.
+#[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn widen_max<W: Vector>(h: &[half::f16], b: &mut [f32]) -> W {
+    let (hv, ht) = W::split_f16(h);
+    let (bv, bt) = W::split_mut(b);
+    let mut m = [W::splat(f32::NEG_INFINITY); 4];
+    let (hq, hr) = hv.as_chunks::<4>();
+    let (bq, br) = bv.as_chunks_mut::<4>();
+    for (hq, bq) in hq.iter().zip(bq) {
+        for j in 0..4 {
+            let x = W::from_f16(&hq[j]);
+            bq[j] = x.to_arr();
+            m[j] = W::max_nan_b(x, m[j]);
+        }
+    }
+    for (h, b) in hr.iter().zip(br) {
+        let x = W::from_f16(h);
+        *b = x.to_arr();
+        m[0] = W::max_nan_b(x, m[0]);
+    }
+    for (d, v) in bt.iter_mut().zip(ht) {
+        *d = v.to_f32();
+    }
+    W::max_nan_b(W::max_nan_b(m[0], m[1]), W::max_nan_b(m[2], m[3]))
 }
 
 /// The vector of `s[i..]` (padded with 0 past the end), converting from `U`.
@@ -626,6 +661,15 @@ struct BlockSums<W> {
     max: W,
 }
 
+impl<W: Vector> BlockSums<W> {
+    /// Every sum 0, the maximum `-inf`.
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn zero() -> Self {
+        let zero = W::splat(0.0);
+        Self { a0: zero, a1: zero, bx: zero, ws: zero, bc: zero, max: W::splat(f32::NEG_INFINITY) }
+    }
+}
+
 /// [`BlockSums`] while a sweep runs ([`BlockLse::sweep_pairs`]): `Σ w (x - m)` in two
 /// chains.
 #[derive(Clone, Copy)]
@@ -684,6 +728,14 @@ impl<W: Vector> BlockLse<W> {
         Stats { max, lse_rel: sum, xt, sx, above }
     }
 
+    /// The maximum of `x`, taken as [`Self::scan`] takes it, by a fresh state: `x` is
+    /// another row's (the next one's), which this row's running maximum says nothing of
+    /// (a scan by `self` may return that maximum for a block below it).
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn max_of(x: &[f32]) -> f32 {
+        Self::new(0.0).scan::<false, false>(x, 0, None).0
+    }
+
     /// [`Self::feed`]'s first block without smoothing or rank, its maximum `bm` already
     /// taken (by the previous row's sweep or a [`Self::scan`]); returns the maximum of
     /// `ahead` (the next row, or empty), taken the way [`Self::scan`] takes it.
@@ -692,7 +744,7 @@ impl<W: Vector> BlockLse<W> {
         self.note_nan(sub, bm);
         if bm == f32::NEG_INFINITY || bm.is_nan() {
             self.special::<false, false>(sub, 0, None);
-            return self.scan::<false, false>(ahead, 0, None).0;
+            return Self::max_of(ahead);
         }
         self.raise::<false>(bm);
         let (b, next) = self.sweep_ahead(sub, ahead);
@@ -743,10 +795,55 @@ impl<W: Vector> BlockLse<W> {
             }
         }
         (b.a0, b.a1) = (a0, a1);
-        self.sweep_into::<false, false, false>(&mut b, &sub[done..], done, None);
-        let rest = self.scan::<false, false>(&ahead[done.min(ahead.len())..], 0, None).0;
+        self.sweep_into::<false, false, false, true>(&mut b, &sub[done..], done, None);
+        let rest = Self::max_of(&ahead[done.min(ahead.len())..]);
         let head = hmax(mx);
         (b, if rest.is_nan() || rest > head { rest } else { head })
+    }
+
+    /// The two sweeps of [`Self::feed`] over an f32 block: its maximum (or `scanned`, the
+    /// maximum already taken, for the plain sweep), then the exps.
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn feed_f32<const SX: bool, const RANK: bool, const PF: bool>(
+        &mut self,
+        sub: &[f32],
+        off: usize,
+        w: Option<&[f32]>,
+        buf: &mut [f32],
+        scanned: Option<f32>,
+    ) {
+        // Two-sweep builds take `Σ w (x - m)` and the rank in the maximum's read once
+        // the running maximum is known, so the exp sweep keeps AVX2's 16 registers for
+        // the exp (v3 label smoothing: 19% fewer instructions with the folded exp bias,
+        // 1.24x -> 1.20x the plain forward's time; docs/BENCHMARKS.md).
+        let early = (SX || RANK) && !W::ONE_SWEEP && self.m != f32::NEG_INFINITY;
+        let (bm, side) = match scanned {
+            Some(bm) if !SX && !RANK => (bm, BlockSums::zero()),
+            _ if early => self.scan::<SX, RANK>(sub, off, w),
+            _ => self.scan::<false, false>(sub, off, w),
+        };
+        if early {
+            // Relative to the old maximum, as the row's sums are; `raise` re-centres
+            // them all.
+            self.accept::<SX>(side, sub.len(), w.is_some());
+        }
+        // A NaN maximum: the row's sum is NaN; the block still counts for Σ w x and
+        // the rank.
+        self.note_nan(sub, bm);
+        if bm == f32::NEG_INFINITY || bm.is_nan() {
+            if !early {
+                self.special::<SX, RANK>(sub, off, w);
+            }
+            return;
+        }
+        self.raise::<SX>(bm);
+        if early {
+            let b = self.sweep::<f32, false, false, false, PF>(sub, off, w, buf);
+            self.accept::<false>(b, sub.len(), w.is_some());
+        } else {
+            let b = self.sweep::<f32, SX, RANK, false, PF>(sub, off, w, buf);
+            self.accept::<SX>(b, sub.len(), w.is_some());
+        }
     }
 
     /// Adds one block of at most [`SUB`] values, starting at class `off`. The first block
@@ -755,9 +852,10 @@ impl<W: Vector> BlockLse<W> {
     /// exps relative to the running maximum, tracking the block's own maximum on the way,
     /// then a rescale if it grew. A block whose maximum passes the running one by more
     /// than [`SLACK`] is swept again relative to it (rows whose maximum climbs steeply pay
-    /// two sweeps a block, as every block once did).
+    /// two sweeps a block, as every block once did). `PF`: `sub` is the caller's memory,
+    /// its sweeps prefetch ahead ([`Self::sweep_pairs`]).
     #[cfg_attr(not(xent_opt0), inline(always))]
-    fn feed<T: Element, const SX: bool, const RANK: bool>(
+    fn feed<T: Element, const SX: bool, const RANK: bool, const PF: bool>(
         &mut self,
         sub: &[T],
         off: usize,
@@ -766,46 +864,34 @@ impl<W: Vector> BlockLse<W> {
     ) {
         if !W::ONE_SWEEP || self.m == f32::NEG_INFINITY {
             let Some(sub) = T::as_f32(sub) else {
+                // The plain two-sweep f16 forward: each piece's maximum taken as it is
+                // converted (no maximum pass over the buffer).
+                #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+                if !W::ONE_SWEEP
+                    && !SX
+                    && !RANK
+                    && let Some(h) = T::as_f16(sub)
+                {
+                    let mut o = 0;
+                    for ch in h.chunks(BUF) {
+                        prefetch_block(ch);
+                        let b = &mut buf[..ch.len()];
+                        let mx = widen_max::<W>(ch, b);
+                        let bm = self.block_max(mx, W::split(b).1);
+                        self.feed_f32::<false, false, false>(b, off + o, w, &mut [], Some(bm));
+                        o += ch.len();
+                    }
+                    return;
+                }
                 // Converted [`BUF`] values at a time, each fed as an f32 block: a maximum
                 // pass and a sweep over the same stack buffer, one conversion.
-                for_blocks_in(sub, buf, |o, blk| self.feed::<f32, SX, RANK>(blk, off + o, w, &mut []));
+                for_blocks_in(sub, buf, |o, blk| self.feed::<f32, SX, RANK, false>(blk, off + o, w, &mut []));
                 return;
             };
-            // Two-sweep builds take `Σ w (x - m)` and the rank in the maximum's read once
-            // the running maximum is known, so the exp sweep keeps AVX2's 16 registers for
-            // the exp (v3 label smoothing: 19% fewer instructions with the folded exp bias,
-            // 1.24x -> 1.20x the plain forward's time; docs/BENCHMARKS.md).
-            let early = (SX || RANK) && !W::ONE_SWEEP && self.m != f32::NEG_INFINITY;
-            let (bm, side) = if early {
-                self.scan::<SX, RANK>(sub, off, w)
-            } else {
-                self.scan::<false, false>(sub, off, w)
-            };
-            if early {
-                // Relative to the old maximum, as the row's sums are; `raise` re-centres
-                // them all.
-                self.accept::<SX>(side, sub.len(), w.is_some());
-            }
-            // A NaN maximum: the row's sum is NaN; the block still counts for Σ w x and
-            // the rank.
-            self.note_nan(sub, bm);
-            if bm == f32::NEG_INFINITY || bm.is_nan() {
-                if !early {
-                    self.special::<SX, RANK>(sub, off, w);
-                }
-                return;
-            }
-            self.raise::<SX>(bm);
-            if early {
-                let b = self.sweep::<f32, false, false, false>(sub, off, w, buf);
-                self.accept::<false>(b, sub.len(), w.is_some());
-            } else {
-                let b = self.sweep::<f32, SX, RANK, false>(sub, off, w, buf);
-                self.accept::<SX>(b, sub.len(), w.is_some());
-            }
+            self.feed_f32::<SX, RANK, PF>(sub, off, w, buf, None);
             return;
         }
-        let b = self.sweep::<T, SX, RANK, true>(sub, off, w, buf);
+        let b = self.sweep::<T, SX, RANK, true, PF>(sub, off, w, buf);
         if W::splat(self.m).ge(b.max).all_set() {
             // Nothing above the running maximum (nor a NaN maximum): no rescale, and no
             // horizontal maximum (a lane reduction a block).
@@ -815,7 +901,7 @@ impl<W: Vector> BlockLse<W> {
         let bm = hmax(b.max);
         if bm > self.m + SLACK {
             self.raise::<SX>(bm);
-            let b = self.sweep::<T, SX, RANK, false>(sub, off, w, buf);
+            let b = self.sweep::<T, SX, RANK, false, PF>(sub, off, w, buf);
             self.accept::<SX>(b, sub.len(), w.is_some());
         } else {
             if bm.is_nan() {
@@ -957,16 +1043,31 @@ impl<W: Vector> BlockLse<W> {
                 bc = bc + (x.gt(xtv) & mask & one);
             }
         }
-        let mut bm = hmax(W::max_nan_b(W::max_nan_b(m0, m1), W::max_nan_b(m2, m3)));
-        if !over {
-            for &v in tail {
-                if v > bm || v.is_nan() {
-                    bm = v;
-                }
-            }
-        }
+        let mx = W::max_nan_b(W::max_nan_b(m0, m1), W::max_nan_b(m2, m3));
+        let bm = self.block_max(mx, if over { &[] } else { tail });
         let sums = BlockSums { a0: zero, a1: zero, bx: bx0 + bx1, ws, bc, max: ninf };
         (bm, sums)
+    }
+
+    /// A block's maximum from its lane maxima `mx` and the values `rest` they did not see
+    /// (NaN ignored on x86, as `mx`'s lanes; a NaN in `rest` is the result).
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn block_max(&self, mx: W, rest: &[f32]) -> f32 {
+        // Nothing above a finite running maximum (the common block once a row's maximum
+        // is found): that maximum stands for the block's, which would not raise it, and
+        // the horizontal maximum (a compare chain the exp sweep waits for) is skipped.
+        // A block of `-inf` and NaN values then goes through the sweep rather than
+        // `special`: it adds exactly 0, or makes the sum NaN as `note_nan` would the row.
+        // v3 f16 rows (their blocks are BUF values) in L2: the chain was 17% of samples;
+        // 0.218-0.229 -> 0.203-0.214 ns/logit, f32 0.194-0.205 -> 0.185-0.196.
+        let mut bm =
+            if self.m > f32::NEG_INFINITY && W::splat(self.m).ge(mx).all_set() { self.m } else { hmax(mx) };
+        for &v in rest {
+            if v > bm || v.is_nan() {
+                bm = v;
+            }
+        }
+        bm
     }
 
     /// A block whose every value is `-inf` (it adds exactly 0 to the sum, and would give
@@ -1035,7 +1136,7 @@ impl<W: Vector> BlockLse<W> {
     /// maximum), `Σ w (x - m)` reusing the exp's argument, the count of values above the
     /// target's, and with `TRACK` the block's maximum.
     #[cfg_attr(not(xent_opt0), inline(always))]
-    fn sweep<T: Element, const SX: bool, const RANK: bool, const TRACK: bool>(
+    fn sweep<T: Element, const SX: bool, const RANK: bool, const TRACK: bool, const PF: bool>(
         &self,
         sub: &[T],
         off: usize,
@@ -1051,7 +1152,7 @@ impl<W: Vector> BlockLse<W> {
         // f32 without the closure: LLVM did not inline it, and the sweep's accumulators
         // went through memory (label smoothing 5% slower).
         match T::as_f32(sub) {
-            Some(sub) => self.sweep_into::<SX, RANK, TRACK>(&mut b, sub, off, w),
+            Some(sub) => self.sweep_into::<SX, RANK, TRACK, PF>(&mut b, sub, off, w),
             None => {
                 // The plain sweep only: with smoothing, LLVM kept one exp accumulator of
                 // this loop in memory (a store and reload a pair of vectors: v4 in L2
@@ -1064,7 +1165,9 @@ impl<W: Vector> BlockLse<W> {
                     self.sweep_f16::<TRACK>(&mut b, h, off, buf);
                     return b;
                 }
-                for_blocks_in(sub, buf, |o, blk| self.sweep_into::<SX, RANK, TRACK>(&mut b, blk, off + o, w))
+                for_blocks_in(sub, buf, |o, blk| {
+                    self.sweep_into::<SX, RANK, TRACK, false>(&mut b, blk, off + o, w)
+                })
             }
         }
         b
@@ -1103,7 +1206,7 @@ impl<W: Vector> BlockLse<W> {
             self.xref.set(xr);
         }
         let at = (W::splat(xr.magic), W::splat(xr.lo));
-        self.sweep_pairs::<_, false, false, TRACK, true>(&mut acc, pairs, W::from_f16, (off, None), at);
+        self.sweep_pairs::<_, false, false, TRACK, true, true>(&mut acc, pairs, W::from_f16, (off, None), at);
         // Back relative to `m`: times `c = c_hi + c_lo`, one rounding of the product
         // (`c_hi`'s own does not carry over): 0.5 eps relative at most, the same on every
         // block of a row, so it does not grow with the row's length.
@@ -1113,7 +1216,7 @@ impl<W: Vector> BlockLse<W> {
         (b.a0, b.a1, b.max) = (b.a0 + acc.a0, b.a1 + acc.a1, acc.mx);
         let done = pairs.len() * 2 * W::LANES;
         for_blocks_in(&h[done..], buf, |o, blk| {
-            self.sweep_into::<false, false, TRACK>(b, blk, off + done + o, None)
+            self.sweep_into::<false, false, TRACK, false>(b, blk, off + done + o, None)
         });
     }
 
@@ -1123,9 +1226,11 @@ impl<W: Vector> BlockLse<W> {
     /// (two chains) and the rank's count. `off` is the first pair's class in the row
     /// (for the weights). With `AT` the exps are [`add_exp_at`]'s, of `x` itself with
     /// `at = (magic, lo)` of an [`XRef`], relative to its `J ln2` (for the caller to put
-    /// back relative to `m`; plain sweeps only); else `exp(x - m)` by [`add_exp`].
+    /// back relative to `m`; plain sweeps only); else `exp(x - m)` by [`add_exp`]. With
+    /// `PF` each pair prefetches [`PREFETCH_BYTES`] ahead: over the caller's memory, not
+    /// over a stack buffer of converted or capped values (a wasted instruction a pair).
     #[cfg_attr(not(xent_opt0), inline(always))]
-    fn sweep_pairs<P, const SX: bool, const RANK: bool, const TRACK: bool, const AT: bool>(
+    fn sweep_pairs<P, const SX: bool, const RANK: bool, const TRACK: bool, const AT: bool, const PF: bool>(
         &self,
         acc: &mut PairAcc<W>,
         pairs: &[[P; 2]],
@@ -1148,7 +1253,9 @@ impl<W: Vector> BlockLse<W> {
         };
         let PairAcc { mut a0, mut a1, mut bx, mut bx1, mut ws, mut bc, mut mx } = *acc;
         for (k, p) in pairs.iter().enumerate() {
-            super::arch::prefetch::<true, _>(p, PREFETCH_BYTES);
+            if PF {
+                super::arch::prefetch::<true, _>(p, PREFETCH_BYTES);
+            }
             let (x0, x1) = (load(&p[0]), load(&p[1]));
             let (d0, d1) = (x0 - mv, x1 - mv);
             if AT {
@@ -1181,7 +1288,7 @@ impl<W: Vector> BlockLse<W> {
 
     /// [`Self::sweep`] over one f32 slice, adding into `b`.
     #[cfg_attr(not(xent_opt0), inline(always))]
-    fn sweep_into<const SX: bool, const RANK: bool, const TRACK: bool>(
+    fn sweep_into<const SX: bool, const RANK: bool, const TRACK: bool, const PF: bool>(
         &self,
         b: &mut BlockSums<W>,
         sub: &[f32],
@@ -1230,7 +1337,13 @@ impl<W: Vector> BlockLse<W> {
         }
         let (pairs, odd) = vecs.as_chunks::<2>();
         let mut acc = PairAcc { a0, a1, bx, bx1: zero, ws, bc, mx };
-        self.sweep_pairs::<_, SX, RANK, TRACK, false>(&mut acc, pairs, W::from_arr, (off, w), (zero, zero));
+        self.sweep_pairs::<_, SX, RANK, TRACK, false, PF>(
+            &mut acc,
+            pairs,
+            W::from_arr,
+            (off, w),
+            (zero, zero),
+        );
         let bx1;
         PairAcc { a0, a1, bx, bx1, ws, bc, mx } = acc;
         let mut i = pairs.len() * 2 * l;
@@ -1297,7 +1410,7 @@ fn row_sums_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool, con
             let b = &mut buf[..ch.len()];
             T::load_block(ch, b);
             cap_in_place::<W>(b, cap);
-            st.feed::<f32, SX, RANK>(b, off, w, &mut []);
+            st.feed::<f32, SX, RANK, false>(b, off, w, &mut []);
             if holds_target(off, ch.len()) {
                 xt = target();
             }
@@ -1310,7 +1423,7 @@ fn row_sums_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool, con
         match T::as_f32(row) {
             Some(r) => {
                 for (k, sub) in r.chunks(SUB).enumerate() {
-                    st.feed::<f32, SX, RANK>(sub, k * SUB, w, &mut []);
+                    st.feed::<f32, SX, RANK, true>(sub, k * SUB, w, &mut []);
                     if holds_target(k * SUB, sub.len()) {
                         xt = target();
                     }
@@ -1319,7 +1432,7 @@ fn row_sums_blocked<W: Vector, T: Element, const SX: bool, const RANK: bool, con
             None => {
                 let mut buf = Block::new();
                 for (k, sub) in row.chunks(SUB).enumerate() {
-                    st.feed::<T, SX, RANK>(sub, k * SUB, w, &mut buf.0);
+                    st.feed::<T, SX, RANK, true>(sub, k * SUB, w, &mut buf.0);
                     if holds_target(k * SUB, sub.len()) {
                         xt = target();
                     }
@@ -1346,7 +1459,7 @@ fn rows_plain_ahead<W: Vector>(x: &[f32], p0: usize, classes: usize, tgt: &[usiz
     if k == 0 {
         return;
     }
-    let mut bm = BlockLse::<W>::new(0.0).scan::<false, false>(row(0), 0, None).0;
+    let mut bm = BlockLse::<W>::max_of(row(0));
     for (q, st_out) in out.iter_mut().enumerate() {
         let (r, t) = (row(q), tgt[q]);
         let xt = if t < classes { r[t] } else { 0.0 };
