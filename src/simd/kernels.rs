@@ -1793,17 +1793,31 @@ impl<W: Vector> VAcc<W> {
 fn transpose_tile<T: Element>(x: &[T], p0: usize, classes: usize, buf: &mut [f32; SMALL_C * TILE]) {
     let tile = &x[p0 * classes..];
     debug_assert!(tile.len() >= TILE * classes);
-    let put = |c: usize, h: usize, v: f32x8| buf[c * TILE + 8 * h..][..8].copy_from_slice(v.as_array());
     match tile.get(..TILE * classes + 8) {
         // Every tile but the last few: the reads of whole 8-value blocks past the tile's
         // end stay in `x`, so no read is cut short, and with the class count a constant
         // no read needs a bounds check. Before this path (every read clamped, a call
         // for the short ones, the rows passed through memory) the transposes were a
         // quarter of the v4 10-class forward's samples.
-        Some(t) => transpose_blocks(classes, |i| load8_full(&t[i..i + 8]), put),
-        // Past the tile's end the reads are cut short and zero-padded.
-        None => transpose_blocks(classes, |i| load8(&tile[i.min(tile.len())..]), put),
+        Some(t) => transpose_blocks(classes, |i| load8_full(&t[i..i + 8]), tile_put(buf)),
+        None => transpose_tile_short(tile, classes, buf),
     }
+}
+
+/// [`transpose_tile`] of one of the last tiles, whose reads past the tile's end are cut
+/// short and zero-padded. Out of line: a second inlined copy of the blocks' loop grew the
+/// frames of the functions holding it (a Cortex-M4F keeps the eight rows on the stack).
+#[cold]
+#[inline(never)]
+fn transpose_tile_short<T: Element>(tile: &[T], classes: usize, buf: &mut [f32; SMALL_C * TILE]) {
+    transpose_blocks(classes, |i| load8(&tile[i.min(tile.len())..]), tile_put(buf));
+}
+
+/// The sink of [`transpose_blocks`] into a stack tile: class `c`'s rows `8h..8h + 8` at
+/// `buf[c * TILE + 8h..]`.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn tile_put(buf: &mut [f32; SMALL_C * TILE]) -> impl FnMut(usize, usize, f32x8) + '_ {
+    |c, h, v| buf[c * TILE + 8 * h..][..8].copy_from_slice(v.as_array())
 }
 
 /// [`transpose_tile`]'s 8x8 blocks: `row(i)` reads the 8 values from `i` of the tile,
@@ -2442,6 +2456,54 @@ fn store_at<W: Vector, T: Element>(dst: &mut GradDst<'_, T, f32>, i: usize, g: W
     }
 }
 
+/// [`ce_sum_n`] of rows with at most [`SMALL_C`] classes: whole tiles of [`TILE`] rows
+/// transposed into columns. Out of line (called once per 256 positions): inlined, its
+/// tiles and transposes sat in the frame of every row forward (a Cortex-M4F keeps them on
+/// the stack: rows of 19 classes took 0.8 KiB more).
+#[inline(never)]
+fn ce_sum_tiles<T: Element, const N: usize>(
+    x: &[T],
+    lay: Layout,
+    p0: usize,
+    tv: &[f32],
+    w: Option<&[f32]>,
+) -> f32 {
+    let (classes, l) = (lay.classes(), V::LANES);
+    // Small C: whole tiles of TILE rows transposed into columns.
+    let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
+    let mut buf = [0.0f32; SMALL_C * TILE];
+    for (j, tvj) in tv.chunks(TILE).enumerate() {
+        let pj = p0 + j * TILE;
+        if tvj.len() < TILE {
+            sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, pj, tvj, w));
+            continue;
+        }
+        if N > 0
+            && let Some(t) = x.get(pj * N..(pj + TILE) * N + 8)
+        {
+            // A known class count: the tile's columns stay in registers.
+            let cols = transpose_tile_regs::<T, N>(t);
+            let mut g = 0;
+            while g < TILE {
+                let tvv = V::load_or(&tvj[g..], -1.0);
+                let col = |c: usize| V::from_eights(&cols[c][g / 8..]);
+                let p = col_sweeps(N, col, tvv, Want::default(), None);
+                vsum.add(pass_ce(&p, N, &tvj[g..], w));
+                g += l;
+            }
+            continue;
+        }
+        transpose_tile(x, pj, classes, &mut buf);
+        let mut g = 0;
+        while g < TILE {
+            vsum.add(cols_ce_sum::<V, f32, N>(&buf, g, TILE, classes, &tvj[g..], w, false));
+            g += l;
+        }
+    }
+    sum.add(vsum.total());
+    sum.get()
+}
+
 /// [`Engine::ce_sum`] of the SIMD engine, with the class count `N` known at compile time
 /// (`N == lay.classes()`) or 0 when it is not.
 fn ce_sum_n<T: Element, const N: usize>(
@@ -2460,39 +2522,7 @@ fn ce_sum_n<T: Element, const N: usize>(
         if classes > SMALL_C || !TILE.is_multiple_of(l) {
             return ce_sum_from_stats::<Simd, f32, T>(x, lay, p0, tv, w);
         }
-        // Small C: whole tiles of TILE rows transposed into columns.
-        let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
-        let mut buf = [0.0f32; SMALL_C * TILE];
-        for (j, tvj) in tv.chunks(TILE).enumerate() {
-            let pj = p0 + j * TILE;
-            if tvj.len() < TILE {
-                sum.add(ce_sum_from_stats::<Simd, f32, T>(x, lay, pj, tvj, w));
-                continue;
-            }
-            if N > 0
-                && let Some(t) = x.get(pj * N..(pj + TILE) * N + 8)
-            {
-                // A known class count: the tile's columns stay in registers.
-                let cols = transpose_tile_regs::<T, N>(t);
-                let mut g = 0;
-                while g < TILE {
-                    let tvv = V::load_or(&tvj[g..], -1.0);
-                    let col = |c: usize| V::from_eights(&cols[c][g / 8..]);
-                    let p = col_sweeps(N, col, tvv, Want::default(), None);
-                    vsum.add(pass_ce(&p, N, &tvj[g..], w));
-                    g += l;
-                }
-                continue;
-            }
-            transpose_tile(x, pj, classes, &mut buf);
-            let mut g = 0;
-            while g < TILE {
-                vsum.add(cols_ce_sum::<V, f32, N>(&buf, g, TILE, classes, &tvj[g..], w, false));
-                g += l;
-            }
-        }
-        sum.add(vsum.total());
-        return sum.get();
+        return ce_sum_tiles::<T, N>(x, lay, p0, tv, w);
     }
     let (mut sum, mut vsum) = (Acc::new(), VAcc::<V>::new());
     // The runs themselves, not `ColumnGroups`: 6% fewer instructions on the channel-first
