@@ -152,8 +152,8 @@
 //! The crate is `#![no_std]` and never allocates: scratch space is a few stack buffers
 //! (f16/bf16 conversion blocks, transposed small-C tiles, per-tile statistics), none over
 //! 1 KiB. Measured on a Cortex-M4F (`embedded/`, stack painted then scanned, release build),
-//! whole calls including every frame use at most about 5.9 KiB: `cross_entropy` 4.6 KiB on
-//! rows and 5.8 KiB channel-first (its plain forward takes 256 positions' targets, 1 KiB,
+//! whole calls including every frame use at most about 5.3 KiB: `cross_entropy` 4.6 KiB on
+//! rows and 5.3 KiB channel-first (its plain forward takes 256 positions' targets, 1 KiB,
 //! per call), its gradient 4.1 KiB, `log_sum_exp` 2.4 KiB (2026-12-05, after the small-C
 //! tiles moved out of line), the binary losses under 1.5 KiB; budget 8 KiB.
 //! `tests/no_alloc.rs` counts allocations across every public function (zero), and CI
