@@ -77,12 +77,25 @@ fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl FnMut(usize, 
         f(0, r);
         return;
     }
+    blocks_widened(x, buf, T::load_block, |o, b, ()| f(o, b));
+}
+
+/// `x` (of any element type `U`) a [`BUF`]-value piece at a time: each piece prefetched
+/// ahead, widened into `buf` by `load` (which may also return something taken on the way,
+/// as [`widen_max`]'s lane maxima), then handed to `f` with its offset in `x`.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn blocks_widened<U, R>(
+    x: &[U],
+    buf: &mut [f32],
+    mut load: impl FnMut(&[U], &mut [f32]) -> R,
+    mut f: impl FnMut(usize, &[f32], R),
+) {
     let mut off = 0;
     for ch in x.chunks(BUF) {
         prefetch_block(ch);
         let b = &mut buf[..ch.len()];
-        T::load_block(ch, b);
-        f(off, b);
+        let r = load(ch, b);
+        f(off, b, r);
         off += ch.len();
     }
 }
@@ -816,6 +829,9 @@ impl<W: Vector> BlockLse<W> {
         // the running maximum is known, so the exp sweep keeps AVX2's 16 registers for
         // the exp (v3 label smoothing: 19% fewer instructions with the folded exp bias,
         // 1.24x -> 1.20x the plain forward's time; docs/BENCHMARKS.md).
+        // A maximum taken beforehand serves the plain sweep only: with smoothing or the
+        // rank the maximum's read also takes the side sums.
+        debug_assert!(scanned.is_none() || (!SX && !RANK));
         let early = (SX || RANK) && !W::ONE_SWEEP && self.m != f32::NEG_INFINITY;
         let (bm, side) = match scanned {
             Some(bm) if !SX && !RANK => (bm, BlockSums::zero()),
@@ -872,15 +888,10 @@ impl<W: Vector> BlockLse<W> {
                     && !RANK
                     && let Some(h) = T::as_f16(sub)
                 {
-                    let mut o = 0;
-                    for ch in h.chunks(BUF) {
-                        prefetch_block(ch);
-                        let b = &mut buf[..ch.len()];
-                        let mx = widen_max::<W>(ch, b);
+                    blocks_widened(h, buf, widen_max::<W>, |o, b, mx| {
                         let bm = self.block_max(mx, W::split(b).1);
                         self.feed_f32::<false, false, false>(b, off + o, w, &mut [], Some(bm));
-                        o += ch.len();
-                    }
+                    });
                     return;
                 }
                 // Converted [`BUF`] values at a time, each fed as an f32 block: a maximum
@@ -892,13 +903,10 @@ impl<W: Vector> BlockLse<W> {
             return;
         }
         let b = self.sweep::<T, SX, RANK, true, PF>(sub, off, w, buf);
-        if W::splat(self.m).ge(b.max).all_set() {
-            // Nothing above the running maximum (nor a NaN maximum): no rescale, and no
-            // horizontal maximum (a lane reduction a block).
-            self.accept::<SX>(b, sub.len(), w.is_some());
-            return;
-        }
-        let bm = hmax(b.max);
+        // Nothing above the running maximum (nor a NaN lane): `block_max` returns that
+        // maximum without the lane reduction, and the block is accepted as it is (the
+        // `raise` below does nothing).
+        let bm = self.block_max(b.max, &[]);
         if bm > self.m + SLACK {
             self.raise::<SX>(bm);
             let b = self.sweep::<T, SX, RANK, false, PF>(sub, off, w, buf);
@@ -1231,6 +1239,31 @@ impl<W: Vector> BlockLse<W> {
     /// over a stack buffer of converted or capped values (a wasted instruction a pair).
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn sweep_pairs<P, const SX: bool, const RANK: bool, const TRACK: bool, const AT: bool, const PF: bool>(
+        &self,
+        acc: &mut PairAcc<W>,
+        pairs: &[[P; 2]],
+        load: impl Fn(&P) -> W,
+        (off, w): (usize, Option<&[f32]>),
+        at: (W, W),
+    ) {
+        // One-sweep builds, where every block's `Σ (x - m)` is taken here: the unweighted
+        // loop apart from the weighted one (the same body, `w` a constant `None`). With
+        // the test inside, LLVM kept it in the loop, with three weight offsets counted
+        // beside the pair index (scalar operations that compete for the vector ports):
+        // v4 label smoothing in L2 (4 x 32000) 0.150 -> 0.146 ns/logit, the plain forward
+        // 0.133 both. Two-sweep builds take that sum in the maximum's read and come here
+        // with it for a row's first block only: there the second copy of the loop cost
+        // v3 label smoothing 2.7%.
+        if SX && W::ONE_SWEEP && w.is_none() {
+            self.pairs_body::<P, SX, RANK, TRACK, AT, PF>(acc, pairs, load, (off, None), at);
+        } else {
+            self.pairs_body::<P, SX, RANK, TRACK, AT, PF>(acc, pairs, load, (off, w), at);
+        }
+    }
+
+    /// [`Self::sweep_pairs`]'s loop.
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn pairs_body<P, const SX: bool, const RANK: bool, const TRACK: bool, const AT: bool, const PF: bool>(
         &self,
         acc: &mut PairAcc<W>,
         pairs: &[[P; 2]],
