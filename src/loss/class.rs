@@ -202,12 +202,17 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     }
     let (w_total, counted) = scan_targets::<R, I>(targets, classes, spec.ignore, spec.weight)?;
     let c_r = R::from_usize(classes);
-    let w_all = spec.weight.map_or(c_r, |w| {
-        let mut a = Acc::new();
-        w.iter().for_each(|&v| a.add(R::from_f32(v)));
-        a.get()
-    });
-    let inf_weight = smoothing && spec.weight.is_some_and(|w| w.iter().any(|v| v.is_infinite()));
+    // `Σ w` over all classes and whether any weight is infinite: label smoothing's only
+    // (a pass over the `C` weights, which a call of few rows would otherwise pay for
+    // nothing).
+    let (w_all, inf_weight) = match spec.weight {
+        Some(w) if smoothing => {
+            let mut a = Acc::new();
+            w.iter().for_each(|&v| a.add(R::from_f32(v)));
+            (a.get(), w.iter().any(|v| v.is_infinite()))
+        }
+        _ => (c_r, false),
+    };
     let (s_ce, s_z) = match spec.reduction {
         Reduction::Mean => (R::one() / w_total, R::one() / R::from_usize(counted)),
         Reduction::Sum => (R::one(), R::one()),
