@@ -15,6 +15,28 @@ pub(crate) fn f16x8_to_f32x8(h: &[half::f16; 8]) -> [f32; 8] {
     wide::bytemuck::cast(v)
 }
 
+/// `copysign(min(|v|, lim), v)` lane-wise, `lim >= 0`: `v` clamped to `[-lim, lim]` in one
+/// instruction (AVX-512DQ `vrangeps`, "minimum of magnitudes, sign of the first operand").
+/// A quiet NaN in `v` is taken for missing (the lane gives `lim`), a signalling one gives
+/// NaN: callers must not count on either. The row sweep's exp argument: both ends of its
+/// range for the price of the lower one.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx512dq"))]
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn clamp_abs16(v: [f32; 16], lim: f32) -> [f32; 16] {
+    use core::arch::x86_64::{_mm512_loadu_ps, _mm512_range_ps, _mm512_set1_ps, _mm512_storeu_ps};
+    let mut out = [0.0f32; 16];
+    // SAFETY: `v.as_ptr()` points to 16 readable f32 and `out.as_mut_ptr()` to 16
+    // writable ones (unaligned loads and stores allowed; LLVM keeps the values in a
+    // register); `vrangeps` reads and writes no memory. The build enables AVX-512F and
+    // AVX-512DQ for every CPU it runs on (`cfg(target_feature = "avx512dq")`, which
+    // implies AVX-512F).
+    unsafe {
+        let r = _mm512_range_ps::<0b0010>(_mm512_loadu_ps(v.as_ptr()), _mm512_set1_ps(lim));
+        _mm512_storeu_ps(out.as_mut_ptr(), r);
+    }
+    out
+}
+
 /// Writes 16 f32 to `dst` with non-temporal stores (`vmovntps`: the line goes to memory
 /// without first being read into the caches) when `dst` is 64-byte aligned, with an
 /// ordinary store otherwise (and on builds without AVX-512F).
@@ -104,6 +126,67 @@ mod tests {
                     "{:#06x}: {g} != {want}",
                     v.to_bits()
                 );
+            }
+        }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64", target_feature = "avx512dq"))]
+mod tests_avx512dq {
+    /// `clamp_abs16` is `v` clamped to `[-lim, lim]` for every class of value but NaN, which
+    /// gives NaN or a value within `[-lim, lim]`.
+    #[test]
+    fn clamp_abs16_clamps_both_ends() {
+        let lim = 87.3f32;
+        let specials = [
+            0.0,
+            -0.0,
+            1e-45,
+            -1e-45,
+            1.0,
+            -1.0,
+            4.0,
+            87.299995,
+            -87.299995,
+            87.3,
+            -87.3,
+            87.300_01,
+            -87.300_01,
+            1e30,
+            -1e30,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+            f32::from_bits(0x7f80_0001),
+            f32::from_bits(0xffc0_1234),
+        ];
+        let mut s = 0x2545_f491_u32;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            f32::from_bits(s)
+        };
+        // The specials, then 256 vectors of random bit patterns (every exponent and NaN).
+        let (head, rest) = specials.split_at(16);
+        let mut vectors = [[0.0f32; 16]; 258];
+        vectors[0] = head.try_into().unwrap();
+        vectors[1][..rest.len()].copy_from_slice(rest);
+        for v in &mut vectors[2..] {
+            v.iter_mut().for_each(|x| *x = next());
+        }
+        for v in vectors {
+            let got = super::clamp_abs16(v, lim);
+            for (g, x) in got.iter().zip(v) {
+                if x.is_nan() {
+                    assert!(g.is_nan() || g.abs() <= lim, "{x:?} ({:#x}) -> {g}", x.to_bits());
+                } else {
+                    let want = x.clamp(-lim, lim);
+                    assert_eq!(g.to_bits(), want.to_bits(), "{x:e} -> {g:e}, want {want:e}");
+                }
             }
         }
     }

@@ -50,6 +50,12 @@ pub(crate) trait Vector:
     /// registers; with f32x8 on AVX2's 16 they spilled (+18% instructions, no time
     /// gained), so the 8-lane build keeps two sweeps.
     const ONE_SWEEP: bool;
+    /// Whether [`Vector::clamp_exp_arg`] is one instruction (16 lanes with AVX-512DQ), as
+    /// cheap as the lower clamp alone: then an exp of the sums' form can be finite and at
+    /// least `e^4` for any `t > 4`, `+inf` included, for free, a block's lane sums show
+    /// whether a term passed `e^4`, and the row sweep needs no maximum on the way
+    /// (`BlockLse::feed` in `simd/kernels.rs`).
+    const CLAMPS_HIGH: bool;
     /// `[f32; LANES]`.
     type Arr: Copy;
     /// `s` as whole vectors and a tail shorter than one (`slice::as_chunks`): the hot
@@ -91,6 +97,11 @@ pub(crate) trait Vector:
     fn mul_add(self, a: Self, b: Self) -> Self;
     /// Lane-wise maximum; NaN in `b` propagates (`max(a, NaN) = NaN`), NaN in `a` does not.
     fn max_nan_b(a: Self, b: Self) -> Self;
+    /// `t` clamped to `[-87.3, 87.3]`, the argument of a sum's exp
+    /// ([`Vector::exp_parts_sum`]) whose every term must be finite: one instruction where
+    /// [`Vector::CLAMPS_HIGH`] (`vrangeps`, [`clamp_abs16`](super::arch::clamp_abs16)),
+    /// which takes a quiet NaN for missing (it gives 87.3); two elsewhere, NaN kept.
+    fn clamp_exp_arg(self) -> Self;
     /// Lane-wise minimum with the same NaN rule.
     fn min_nan_b(a: Self, b: Self) -> Self;
     /// `|self|`.
@@ -394,10 +405,11 @@ pub(crate) const EXP_MAGIC: f32 = 12_583_039.0;
 const EXP_SUM_POLY: [f32; 4] = [8.309_261e-3, 4.189_479_7e-2, 1.666_716_5e-1, 0.499_991_86];
 
 macro_rules! impl_vector {
-    ($v:ty, $i:ty, $lanes:literal, $from_i:ident, $one_sweep:literal, $stream:ident) => {
+    ($v:ty, $i:ty, $lanes:literal, $from_i:ident, $one_sweep:literal, $stream:ident, $exp_arg:ident, $high:expr) => {
         impl Vector for $v {
             const LANES: usize = $lanes;
             const ONE_SWEEP: bool = $one_sweep;
+            const CLAMPS_HIGH: bool = $high;
             type Arr = [f32; $lanes];
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn split(s: &[f32]) -> (&[Self::Arr], &[f32]) {
@@ -477,6 +489,10 @@ macro_rules! impl_vector {
                 // fast_max is the native max: on x86 it returns its second operand when
                 // either is NaN; elsewhere it propagates NaN from both.
                 a.fast_max(b)
+            }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn clamp_exp_arg(self) -> Self {
+                $exp_arg(self)
             }
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn min_nan_b(a: Self, b: Self) -> Self {
@@ -576,8 +592,42 @@ const POW2_EIGHTHS_BIASED: [i32; 8] = {
     t
 };
 
-impl_vector!(f32x8, wide::i32x8, 8, from_i32x8, false, stream8);
-impl_vector!(f32x16, wide::i32x16, 16, from_i32x16, true, stream16);
+impl_vector!(f32x8, wide::i32x8, 8, from_i32x8, false, stream8, exp_arg8, false);
+impl_vector!(
+    f32x16,
+    wide::i32x16,
+    16,
+    from_i32x16,
+    true,
+    stream16,
+    exp_arg16,
+    cfg!(all(target_arch = "x86_64", target_feature = "avx512dq"))
+);
+
+/// The bounds of [`Vector::clamp_exp_arg`]: `exp(-87.3)` is still a normal f32 (`2^-126`
+/// is `exp(-87.34)`), `exp(87.3)` a finite one.
+const EXP_ARG_LIM: f32 = 87.3;
+
+/// [`Vector::clamp_exp_arg`] of 8 lanes: two instructions, NaN kept (no 8-lane build
+/// calls it: the two-sweep rows take their maximum first anyway).
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn exp_arg8(t: f32x8) -> f32x8 {
+    f32x8::splat(EXP_ARG_LIM).fast_min(f32x8::splat(-EXP_ARG_LIM).fast_max(t))
+}
+
+/// [`Vector::clamp_exp_arg`] of 16 lanes: one `vrangeps` with AVX-512DQ; two
+/// instructions elsewhere (16-lane vectors emulated, in tests), NaN kept.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn exp_arg16(t: f32x16) -> f32x16 {
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx512dq"))]
+    {
+        f32x16::new(super::arch::clamp_abs16(t.to_array(), EXP_ARG_LIM))
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "avx512dq")))]
+    {
+        f32x16::splat(EXP_ARG_LIM).fast_min(f32x16::splat(-EXP_ARG_LIM).fast_max(t))
+    }
+}
 
 /// The vector type of this build.
 #[cfg(target_feature = "avx512f")]
