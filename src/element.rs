@@ -182,12 +182,15 @@ impl ClassIndex for u8 {
 /// use xent::Real;
 /// assert_eq!(<f64 as Real>::from_f32(0.5), 0.5);
 /// assert_eq!(<f32 as Real>::from_usize(3), 3.0);
+/// assert_eq!(<f32 as Real>::from_f64(0.1), 0.1f32);
 /// ```
 pub trait Real: num_traits::Float + Default + Debug + Send + Sync + 'static + sealed::Sealed {
     /// Converts an f32 (exact for both types).
     fn from_f32(v: f32) -> Self;
     /// Converts a count, rounding like an `as` cast.
     fn from_usize(n: usize) -> Self;
+    /// Converts an f64 (rounds to nearest for f32).
+    fn from_f64(v: f64) -> Self;
     /// Converts to f32 (rounds for f64).
     fn to_f32(self) -> f32;
     /// Converts to f64 (exact).
@@ -206,6 +209,10 @@ impl Real for f32 {
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn from_usize(n: usize) -> Self {
         n as f32
+    }
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn from_f64(v: f64) -> Self {
+        v as f32
     }
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_f32(self) -> f32 {
@@ -233,6 +240,10 @@ impl Real for f64 {
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn from_usize(n: usize) -> Self {
         n as f64
+    }
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn from_f64(v: f64) -> Self {
+        v
     }
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_f32(self) -> f32 {
