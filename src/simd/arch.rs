@@ -173,7 +173,7 @@ mod tests_avx512dq {
         // The specials, then 256 vectors of random bit patterns (every exponent and NaN).
         let (head, rest) = specials.split_at(16);
         let mut vectors = [[0.0f32; 16]; 258];
-        vectors[0] = head.try_into().unwrap();
+        vectors[0].copy_from_slice(head);
         vectors[1][..rest.len()].copy_from_slice(rest);
         for v in &mut vectors[2..] {
             v.iter_mut().for_each(|x| *x = next());
