@@ -1417,3 +1417,36 @@ fn fixed_nan_among_neg_inf_logits_is_nan() {
         }
     }
 }
+
+/// The weighted mean's denominator `W = Σ w[y]` was summed in f32, plainly within blocks
+/// of 256 positions (compensated only across blocks): equal weights make every rounding
+/// share a sign, so 169 targets of weight `-1.6161082e35` gave `W` 17 ULP off and the
+/// gradient `-w / W` 2.1e-6 relative off, past the documented two roundings plus the
+/// reduction's `8 eps` (fuzz target `nll`). `W` is now summed in f64 (each f32 weight is
+/// exact there) and rounded once. Both the gather (`nll_loss`, class-index `scan_targets`)
+/// and the fused class-index forward (its own blocks of 256) had the plain f32 sum.
+#[test]
+fn fixed_weighted_mean_denominator_plain_f32_sum() {
+    let w = f32::from_bits(0xf9f9_003b);
+    for family in [Family::Nll, Family::Ce] {
+        for lay in [Lay::Rows(169, 1), Lay::ChannelFirst(4, 1, 43), Lay::Rows(600, 3)] {
+            let n = match lay {
+                Lay::Rows(n, _) => n,
+                Lay::ChannelFirst(n, _, d) => n * d,
+                Lay::Unbatched(_) => 1,
+            };
+            let c = match lay {
+                Lay::Rows(_, c) | Lay::ChannelFirst(_, c, _) | Lay::Unbatched(c) => c,
+            };
+            let case = Case {
+                logits: bits(&vec![0.25; n * c]),
+                targets: (0..n as i64).map(|p| p % c as i64).collect(),
+                weight: Some(bits(&vec![w; c])),
+                reduction: Reduction::Mean,
+                ..Case::new(family, lay)
+            }
+            .sized();
+            check::run(&case);
+        }
+    }
+}

@@ -52,17 +52,21 @@ impl<'a, R: Real> Spec<'a, R> {
 
 /// Range-checks the targets and returns, per the layout, the mean's denominators:
 /// `W = Σ w[y]` and `K` = the count of positions that are not ignored.
+///
+/// `W` is summed in f64, where every f32 weight is exact: plainly within blocks of 256
+/// (at most `255 * 2^-53` of `Σ |w[y]|` per block) and compensated across blocks, then
+/// rounded once. An f32 sum of equal weights rounds the same way at every step (169
+/// targets of one weight came out 17 ULP off), past the reduction bound the docs state.
 pub(crate) fn scan_targets<R: Real, I: ClassIndex>(
     targets: &[I],
     classes: usize,
     ignore: i64,
     weight: Option<&[f32]>,
 ) -> Result<(R, usize), Error> {
-    let mut w_sum = Acc::new();
+    let mut w_sum = Acc::<f64>::new();
     let mut count = 0usize;
     for (b, block) in targets.chunks(256).enumerate() {
-        // Plain sums per block, compensated across blocks.
-        let mut part = R::zero();
+        let mut part = 0.0f64;
         for (j, &t) in block.iter().enumerate() {
             let t = t.to_i64();
             if t == ignore {
@@ -73,12 +77,12 @@ pub(crate) fn scan_targets<R: Real, I: ClassIndex>(
             };
             count += 1;
             if let Some(w) = weight {
-                part = part + R::from_f32(w[c]);
+                part += f64::from(w[c]);
             }
         }
         w_sum.add(part);
     }
-    let total = if weight.is_some() { w_sum.get() } else { R::from_usize(count) };
+    let total = if weight.is_some() { R::from_f64(w_sum.get()) } else { R::from_usize(count) };
     Ok((total, count))
 }
 
@@ -148,7 +152,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
         const FAST: usize = 16 * TILE;
         let x = io.input();
         let mut tv = [-1.0f32; FAST];
-        let mut w_acc = Acc::new();
+        let mut w_acc = Acc::<f64>::new();
         let mut counted = 0usize;
         let mut p0 = 0;
         while p0 < positions {
@@ -182,11 +186,12 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
                 });
             }
             counted += n;
-            let mut w_part = R::zero();
+            // `W` in f64, as in `scan_targets`.
+            let mut w_part = 0.0f64;
             if let Some(w) = spec.weight {
                 for &c in &tv[..k] {
                     if c >= 0.0 {
-                        w_part = w_part + R::from_f32(w[c as usize]);
+                        w_part += f64::from(w[c as usize]);
                     }
                 }
             }
@@ -194,7 +199,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             ce_acc.add(E::ce_sum(x, lay, p0, &tv[..k], spec.weight));
             p0 += k;
         }
-        let w_total = if spec.weight.is_some() { w_acc.get() } else { R::from_usize(counted) };
+        let w_total = if spec.weight.is_some() { R::from_f64(w_acc.get()) } else { R::from_usize(counted) };
         return Ok(match spec.reduction {
             Reduction::Mean => ce_acc.get() / w_total,
             Reduction::Sum => ce_acc.get(),
