@@ -8,7 +8,9 @@
 //! Prints one line per case and implementation, `case<TAB>impl<TAB>ns_per_element`, for
 //! `xent` (the public SIMD path), `scalar` (the reference path in f32) and `floor` (a
 //! 4-accumulator SIMD sum over a buffer of the same bytes, timed in the same run), each
-//! the best of several repetitions, then the ratios `xent/floor` and `scalar/xent`.
+//! the best of several repetitions (`floor` and `xent` timed in alternation), then the
+//! ratios `xent/floor` and `scalar/xent`; last, `# pair` lines time the two cases of each
+//! two-case goal (f16 against f32, label smoothing against plain) in alternation.
 //! `--quick` takes fewer repetitions (under a minute in all); `FILTER` keeps the cases
 //! whose name contains it; `--xent-only` times only the xent path (for a profiler).
 
@@ -21,7 +23,7 @@ use rng::Rng;
 
 #[path = "../tests/support/timing.rs"]
 mod timing;
-use timing::{best, read_floor};
+use timing::{best, best_interleaved, read_floor};
 
 struct Case {
     name: &'static str,
@@ -190,7 +192,8 @@ fn main() {
     let reps = if quick { 3 } else { 9 };
     let scalar_reps = if quick { 1 } else { 3 };
     println!("# xent bench_report: best of {reps} (scalar {scalar_reps}); lanes: {}", lanes());
-    for mut case in cases() {
+    let mut cases = cases();
+    for case in cases.iter_mut() {
         if !filter.is_empty() && !filter.iter().any(|f| case.name.contains(f.as_str())) {
             continue;
         }
@@ -200,17 +203,40 @@ fn main() {
             continue;
         }
         let floor_buf = vec![1.0f32; case.bytes / 4];
-        let floor = best(reps, case.elems, || {
+        let mut floor = || {
             black_box(read_floor(black_box(&floor_buf)));
-        });
-        let xent = best(reps, case.elems, &mut case.xent);
+        };
+        // Floor and xent in alternation, so that their ratio sees one host load.
+        let [floor, xent] = best_interleaved(reps, [case.elems; 2], [&mut floor, &mut *case.xent]);
         let scalar = best(scalar_reps, case.elems, &mut case.scalar);
         println!("{}\txent\t{xent:.3}", case.name);
         println!("{}\tscalar\t{scalar:.3}", case.name);
         println!("{}\tfloor\t{floor:.3}", case.name);
         println!("# {}: xent/floor {:.2}, scalar/xent {:.1}", case.name, xent / floor, scalar / xent);
     }
+    if only {
+        return;
+    }
+    // The goals that compare two cases, each pair timed in alternation.
+    for (a, b) in PAIRS {
+        let pick = |name: &str| cases.iter().position(|c| c.name == name);
+        let kept = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+        let (Some(i), Some(j)) = (pick(a), pick(b)) else { continue };
+        if !kept(a) || !kept(b) {
+            continue;
+        }
+        let (lo, hi) = cases.split_at_mut(i.max(j));
+        let (ca, cb) = if i < j { (&mut lo[i], &mut hi[0]) } else { (&mut hi[0], &mut lo[j]) };
+        let [ta, tb] = best_interleaved(reps, [ca.elems, cb.elems], [&mut *ca.xent, &mut *cb.xent]);
+        println!("# pair {a} / {b}: {:.3} ({ta:.3} / {tb:.3} ns, alternated)", ta / tb);
+    }
 }
+
+/// Case pairs whose ratio is a goal (`f16 <= 1.1x f32`, `smoothing <= 1.1x plain`).
+const PAIRS: [(&str, &str); 2] = [
+    ("ce_fwd_f16_n512_c32000", "ce_fwd_f32_n512_c32000"),
+    ("ce_fwd_f32_ls0.1_n512_c32000", "ce_fwd_f32_n512_c32000"),
+];
 
 fn lanes() -> &'static str {
     if cfg!(target_feature = "avx512f") {
