@@ -294,6 +294,8 @@ struct BinaryRun<'a, W> {
     pb: Option<Bcast<'a>>,
     scale: W,
     acc: W,
+    /// Whether the blocks are the caller's memory (f32), to be prefetched ahead.
+    pf: bool,
 }
 
 impl<W: Vector> BinaryRun<'_, W> {
@@ -382,6 +384,12 @@ impl<W: Vector> BinaryRun<'_, W> {
         let (ys, yt) = W::split(yf);
         let l = W::LANES;
         for (j, (a, b)) in xs.iter().zip(ys).enumerate() {
+            if self.pf {
+                // The engine is called a block at a time, whose first read is its domain
+                // check: without this, that check stalls on memory with nothing to overlap.
+                super::arch::prefetch::<true, _>(a, PREFETCH_BYTES);
+                super::arch::prefetch::<true, _>(b, PREFETCH_BYTES);
+            }
             let i = off + j * l;
             let p = if PER { &mut per[i..i + l] } else { &mut [][..] };
             let g = if GRAD { &mut grad[i..i + l] } else { &mut [][..] };
@@ -446,6 +454,7 @@ fn binary_run<W: Vector, T: Element, const PER: bool, const GRAD: bool>(
         pb: pw.map(|p| Bcast::new(p, i0)),
         scale: W::splat(scale),
         acc: W::splat(0.0),
+        pf: T::as_f32(x).is_some(),
     };
     if matches!(kind, Binary::SigmoidFocal { .. }) && Simd::first_outside_unit(y).is_some() {
         // `(1 - p_t)^gamma` as `exp(gamma ln(1 - p_t))` needs `1 - p_t` in [0, 1], which a
