@@ -157,6 +157,9 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
         let mut p0 = 0;
         while p0 < positions {
             let k = FAST.min(positions - p0);
+            // The next tile's targets asked for now: this loop is their first read, with no
+            // work of its own to hide their latency behind.
+            crate::simd::prefetch_ahead(&targets[p0..p0 + k], size_of_val(&targets[p0..p0 + k]));
             // Branch-free, so that it vectorises: a target is counted when it is in
             // range and not ignored (negative targets wrap past `classes`), and any other
             // target that is not `ignore` is an error, found after the loop.
