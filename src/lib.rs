@@ -114,6 +114,8 @@
 //! times the weights' total passes `f32::MAX`, i.e. for logits near `±1e38`.
 //! Reductions over positions accumulate in f32, as PyTorch's f32 kernels do: a `mean`
 //! whose sum of losses passes `f32::MAX` is `inf` even where the mean itself would fit.
+//! A weighted mean's denominator `Σ w[y]` is summed in f64 (each f32 weight is exact
+//! there) and rounded once: within half an ULP plus `2^-45 Σ |w[y]|`.
 //!
 //! xent is deliberately **more** precise than PyTorch's f16/bf16 CPU kernels, which round
 //! every step and count in f16 (their f16 log-softmax overflows at `C >= 65520`). The f16
