@@ -14,7 +14,7 @@
 mod check;
 
 use check::{Case, Dtype, Family, Index, Lay, TARGETS, bits};
-use xent::{CrossEntropyOptions, Layout, Reduction};
+use xent::{CrossEntropyOptions, Layout, NllOptions, Reduction};
 
 /// splitmix64, for the deterministic sweep.
 fn splitmix(state: &mut u64) -> u64 {
@@ -1448,5 +1448,40 @@ fn fixed_weighted_mean_denominator_plain_f32_sum() {
             .sized();
             check::run(&case);
         }
+    }
+}
+
+/// The same denominator seen directly: with one weight for every class, a weighted mean is
+/// the unweighted mean (`Σ w l / Σ w`, each product one rounding, both sums exact to well
+/// under an ULP). The shared check's cross-entropy bounds are looser than the 17 ULP the
+/// f32 `W` was off, so this holds both class-index paths (the plain forward's tiles and
+/// the general driver, through `with_lse`) and `nll_loss` to 4 ULP of the unweighted mean.
+#[test]
+fn fixed_weighted_mean_denominator_equal_weights() {
+    let w = f32::from_bits(0xf9f9_003b);
+    for (lay, n, c) in [
+        (Layout::rows(169, 3), 169, 3),
+        (Layout::rows(600, 3), 600, 3),
+        (Layout::channel_first(4, 3, 43), 172, 3),
+    ] {
+        let x: Vec<f32> = (0..n * c).map(|i| (i % 7) as f32 * 0.375 - 1.0).collect();
+        let t: Vec<i64> = (0..n as i64).map(|p| (p * 5 + 1) % c as i64).collect();
+        let wv = vec![w; c];
+        let close = |a: f32, b: f32, what: &str| {
+            let ulps = (a.to_bits() as i64 - b.to_bits() as i64).abs();
+            assert!(ulps <= 4, "{what} {lay:?}: weighted {a:e}, unweighted {b:e} ({ulps} ULP)");
+        };
+        let plain = CrossEntropyOptions::new().with_reduction(Reduction::Mean);
+        let weighted = plain.with_weight(Some(&wv));
+        let a = xent::cross_entropy(&x, lay, &t, &weighted).unwrap();
+        let b = xent::cross_entropy(&x, lay, &t, &plain).unwrap();
+        close(a, b, "cross_entropy");
+        let mut lse = vec![0.0_f32; n];
+        let a = xent::cross_entropy_with_lse(&x, lay, &t, &weighted, &mut lse).unwrap();
+        close(a, b, "cross_entropy_with_lse");
+        let nw = NllOptions::new().with_weight(Some(&wv));
+        let a = xent::nll_loss(&x, lay, &t, &nw).unwrap();
+        let b = xent::nll_loss(&x, lay, &t, &NllOptions::new()).unwrap();
+        close(a, b, "nll_loss");
     }
 }
