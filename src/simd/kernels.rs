@@ -104,11 +104,7 @@ fn blocks_widened<U, R>(
 /// converted: the conversion is this data's first read, and takes the sweep's prefetch.
 #[cfg_attr(not(xent_opt0), inline(always))]
 fn prefetch_block<T>(ch: &[T]) {
-    let mut at = 0;
-    while at < size_of_val(ch) {
-        super::arch::prefetch::<true, T>(ch.as_ptr(), PREFETCH_BYTES + at);
-        at += 64;
-    }
+    super::prefetch_ahead(ch, PREFETCH_BYTES);
 }
 
 /// `h` widened into `b` (of the same length), returning the lane maxima of its whole
@@ -561,7 +557,11 @@ const SUB: usize = 1024;
 /// 0.169 -> 0.158, f16 0.166 -> 0.159. Into L1 rather than L2 (scratch crate, three alternations): forward 0.211-0.222
 /// -> 0.187-0.192, smoothing 0.221-0.226 -> 0.195-0.201; 16 KiB ahead no better than 8.
 /// Rows held in L2 pay nothing measurable (0.131-0.135 without, 0.129-0.133 with). Not in
-/// the two-row loop of rows of at most [`SUB`] (C = 1000: 0.195 -> 0.206 with it).
+/// the two-row loop of rows of at most [`SUB`] once (C = 1000: 0.195 -> 0.206 with it, on a
+/// quiet host); measured again on a loaded one (`n8192_c1000`, 6 alternations), its
+/// prefetch of the row after next took xent/floor 1.70-1.78 -> 1.36-1.72 (ns/logit
+/// 0.343-0.386 -> 0.277-0.381), and in L2 (64 rows) nothing: 0.182-0.202 against
+/// 0.189-0.248. It is in [`BlockLse::sweep_ahead`] now.
 const PREFETCH_BYTES: usize = 8192;
 
 /// `acc + exp(t)` for `t <= 4` ([`Vector::exp_parts_sum`]), the scale and the add in one
@@ -804,6 +804,8 @@ impl<W: Vector> BlockLse<W> {
         let (mut a0, mut a1, mut mx) = (zero, zero, ninf);
         let mv = W::splat(self.m);
         for (p, q) in pairs[..fused].iter().zip(&apairs[..fused]) {
+            // `ahead` is the next row, read here first: ask for the one after it.
+            super::arch::prefetch::<true, _>(q, PREFETCH_BYTES);
             a0 = add_exp(a0, W::from_arr(&p[0]) - mv);
             a1 = add_exp(a1, W::from_arr(&p[1]) - mv);
             mx = W::max_nan_b(W::max_nan_b(W::from_arr(&q[0]), W::from_arr(&q[1])), mx);

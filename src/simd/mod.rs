@@ -8,7 +8,7 @@ pub(crate) use kernels::Simd;
 
 /// Asks for every cache line of `v`, `ahead` bytes on, to be brought into L1 (a hint: the
 /// lines past the end of `v`'s allocation are never read). Nothing without SSE.
-#[inline]
+#[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn prefetch_ahead<T>(v: &[T], ahead: usize) {
     let mut at = 0;
     while at < size_of_val(v) {
