@@ -512,6 +512,87 @@ fn problems_bf16() {
     problems::<bf16>(13);
 }
 
+/// The reductions of channel-first and small-C row forwards with one special value (or a
+/// position of all `-inf`) at many positions: the plain column kernel takes whole runs
+/// of 8 vectors of positions (128 on 16-lane builds) and, unweighted, one `ln` of the
+/// product of their 8 sums per lane (rows: 8 tiles' groups), so a NaN or infinity in any
+/// of them must reach the result as the scalar path's does, and a position not counted
+/// must not.
+fn column_specials<T: Element>(seed: u64) {
+    let mut rng = Rng(seed);
+    let shapes: &[(usize, usize)] = if cfg!(miri) { &[(1, 20), (20, 1)] } else { &[(2, 300), (600, 1)] };
+    let step = if cfg!(miri) { 7 } else { 11 };
+    for (&(n, inner), c) in shapes.iter().flat_map(|s| [2usize, 3, 4, 10].map(|c| (s, c))) {
+        let pos = n * inner;
+        let lay = Layout::channel_first(n, c, inner);
+        let base = logits(&mut rng, n * c * inner, None);
+        let t: Vec<i64> = (0..pos).map(|i| if i % 7 == 3 { -100 } else { rng.below(c) as i64 }).collect();
+        let w: Vec<f32> = (0..c).map(|_| 0.5 + rng.unit()).collect();
+        let logit = |p: usize, k: usize| (p / inner) * c * inner + k * inner + p % inner;
+        for p in (0..pos).step_by(step) {
+            let ty = t[p].max(0) as usize;
+            // Each special at the target class, at another class, and the whole position -inf.
+            let mut cases: Vec<(String, Vec<(usize, f32)>)> = Vec::new();
+            for s in SPECIALS {
+                cases.push((format!("{s:e} at the target"), vec![(logit(p, ty), s)]));
+                cases.push((format!("{s:e} off the target"), vec![(logit(p, (ty + 1) % c), s)]));
+            }
+            cases.push(("all -inf".into(), (0..c).map(|k| (logit(p, k), f32::NEG_INFINITY)).collect()));
+            for (what, put) in cases {
+                let mut raw = base.clone();
+                for &(i, v) in &put {
+                    raw[i] = v;
+                }
+                let x: Vec<T> = to(&raw);
+                let x32: Vec<f32> = x.iter().map(|v| v.to_f32()).collect();
+                let unit = 4.0 * EPS * (row_scale(&x32) + (c as f64).ln() + 1.0);
+                for weighted in [false, true] {
+                    let o = CrossEntropyOptions::new().with_weight(if weighted { Some(&w) } else { None });
+                    // The sum in f64: past f32's range the f32 reductions are infinite (as
+                    // PyTorch's; the crate docs, "Precision").
+                    let sum64: f64 =
+                        xent::scalar::cross_entropy(&x, lay, &t, &o.with_reduction(Reduction::Sum)).unwrap();
+                    for red in [Reduction::Mean, Reduction::Sum] {
+                        let o = o.with_reduction(red);
+                        let l = f64::from(xent::cross_entropy(&x, lay, &t, &o).unwrap());
+                        let l64: f64 = xent::scalar::cross_entropy(&x, lay, &t, &o).unwrap();
+                        let per = if red == Reduction::Sum { pos as f64 } else { 1.0 };
+                        let big = sum64.abs() / f64::from(f32::MAX);
+                        if big > 1.0 + 1e-5 {
+                            assert!(
+                                l.is_infinite() && l.signum() == sum64.signum(),
+                                "{what}: got {l:e}, sum {sum64:e}"
+                            );
+                        }
+                        if big > 1.0 - 1e-5 {
+                            continue;
+                        }
+                        check(
+                            &format!(
+                                "{} ({n}, {c}, {inner}) position {p} {what} weighted={weighted} {red:?}",
+                                T::DTYPE
+                            ),
+                            l,
+                            l64,
+                            1.5 * unit * per + 8.0 * EPS * l64.abs(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn column_specials_f32() {
+    column_specials::<f32>(14);
+}
+
+#[test]
+fn column_specials_bf16() {
+    column_specials::<bf16>(15);
+}
+
 /// The element-wise losses over every length and offset, with weights and pos_weight.
 fn binary_for<T: Element>(seed: u64) {
     let mut rng = Rng(seed);
