@@ -431,10 +431,13 @@ impl Case {
         // The layout, at most MAX_ELEMS logits and positions, sometimes with a huge dimension.
         let kind = r.u8();
         let mut c = class_count(r);
+        // Bit 6 of `kind`: long runs, past the 8 groups of 16 positions that the plain
+        // small-C forward folds into one `ln` (rows through their tiles, channel-first runs).
+        let long = kind & 0x40 != 0;
         let (mut n, mut inner) = match kind % 4 {
             0 => (1, 1),
-            1 | 2 => (r.below(65), 1),
-            _ => (r.below(6), 1 + r.below(48)),
+            1 | 2 => (r.below(if long { 300 } else { 65 }), 1),
+            _ => (r.below(6), 1 + r.below(if long { 300 } else { 48 })),
         };
         if elementwise {
             // Element-wise losses have no layout: n elements.
