@@ -1863,7 +1863,7 @@ fn cols_ce_sum<W: Vector, T: Element, const N: usize>(
 /// positions it took. Each class's values are sliced once per run, so the loads need no
 /// bounds checks (0.55 -> 0.51 ns/logit, channel-first C = 4 in L2, v4), and the groups
 /// of a step are independent chains side by side; unweighted, they share one `ln`
-/// ([`plain_groups`]).
+/// ([`LnProd`]).
 #[cfg_attr(not(xent_opt0), inline(always))]
 fn cols_ce_sum_run<W: Vector, const N: usize>(
     x: &[f32],
@@ -1920,7 +1920,7 @@ fn group_ce<W: Vector, const N: usize>(
     pass_ce(&col_sweeps(N, col, W::from_arr(&tvs[g]), Want::default(), None), N, &tv[g * W::LANES..], w)
 }
 
-/// Groups of positions per `ln` in the unweighted plain forward ([`plain_groups`]).
+/// Groups of positions per `ln` in the unweighted plain forward ([`LnProd`]).
 /// Against one `ln` per group (channel-first C = 4 over 16384 positions in L2, Intel
 /// Xeon): v4 0.51 -> 0.45 (2 groups), 0.40 (4), 0.385 (8 and 16) ns/logit; v3 1.00 ->
 /// 0.75 (4), 0.66 (8).
