@@ -8,7 +8,8 @@
 //!   relative to the running maximum, tracking its own maximum in the same sweep (the
 //!   row's first block, and any whose maximum passes the running one by more than
 //!   [`SLACK`], take their maximum first: a second sweep over the L1-resident block), with
-//!   `Σ w x` (label smoothing) and the rank of the target in the same sweep. Block sums
+//!   `Σ w x` (label smoothing) and the rank of the target in the same sweep (in the
+//!   maximum's read on 8-lane builds, whose exp sweep has no registers for them). Block sums
 //!   enter the row's sum by a two-sum and rescales are done in f64, so the error bound holds
 //!   at any row length. Soft-capped rows are capped a [`BUF`]-value stack block at a time and
 //!   take the same kernel. The gradient pass recomputes `p = exp(lp)` once per element and
@@ -92,19 +93,13 @@ fn blocks_widened<U, R>(
 ) {
     let mut off = 0;
     for ch in x.chunks(BUF) {
-        prefetch_block(ch);
+        // The conversion is this data's first read, and takes the sweep's prefetch.
+        super::prefetch_ahead(ch, PREFETCH_BYTES);
         let b = &mut buf[..ch.len()];
         let r = load(ch, b);
         f(off, b, r);
         off += ch.len();
     }
-}
-
-/// Prefetches [`PREFETCH_BYTES`] past each cache line of `ch`, a block about to be
-/// converted: the conversion is this data's first read, and takes the sweep's prefetch.
-#[cfg_attr(not(xent_opt0), inline(always))]
-fn prefetch_block<T>(ch: &[T]) {
-    super::prefetch_ahead(ch, PREFETCH_BYTES);
 }
 
 /// `h` widened into `b` (of the same length), returning the lane maxima of its whole
@@ -529,6 +524,14 @@ impl<W: Vector> Lse<W> {
         let e = (-d.abs()).exp_le0();
         self.s = W::select(up, self.s.mul_add(e, W::splat(1.0)), self.s + e);
         self.m = W::select(up, x, self.m);
+    }
+
+    /// The sum `s`, NaN in the lanes of PyTorch's special rows (as [`fix_special`]): every
+    /// logit `-inf` (`s == 0`) or a `+inf` maximum.
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn sum_nan_special(&self) -> W {
+        let bad = self.s.eq(W::splat(0.0)) | self.m.eq(W::splat(f32::INFINITY));
+        W::select(bad, W::splat(f32::NAN), self.s)
     }
 }
 
@@ -1364,9 +1367,10 @@ impl<W: Vector> BlockLse<W> {
         // the test inside, LLVM kept it in the loop, with three weight offsets counted
         // beside the pair index (scalar operations that compete for the vector ports):
         // v4 label smoothing in L2 (4 x 32000) 0.150 -> 0.146 ns/logit, the plain forward
-        // 0.133 both. Two-sweep builds take that sum in the maximum's read and come here
-        // with it for a row's first block only: there the second copy of the loop cost
-        // v3 label smoothing 2.7%.
+        // 0.133 both. Two-sweep builds take that sum in the maximum's read, a row's first
+        // block too ([`BlockLse::first_max`]), and come here without it (when they still
+        // came with it for a first block, a second copy of the loop cost v3 label
+        // smoothing 2.7%).
         if SX && W::ONE_SWEEP && w.is_none() {
             self.pairs_body::<P, SX, RANK, TRACK, HI, AT, PF>(acc, pairs, load, (off, None), at);
         } else {
@@ -1823,10 +1827,9 @@ fn lse_rel_v<W: Vector>(classes: usize, acc: &Lse<W>) -> W {
     if classes == 0 {
         return W::splat(f32::NEG_INFINITY);
     }
-    let bad = acc.s.eq(W::splat(0.0)) | acc.m.eq(W::splat(f32::INFINITY));
     // `s` is in `[1, C]` or NaN: the branch-free `ln_fast`, with `s - s` carrying a NaN
     // through (`ln_fast` maps NaN's bits to a finite value).
-    ln_nan(W::select(bad, W::splat(f32::NAN), acc.s))
+    ln_nan(acc.sum_nan_special())
 }
 
 /// Statistics of `LANES` column positions (see [`cols_pass`]).
@@ -2003,8 +2006,7 @@ impl<W: Vector> LnProd<W> {
 fn group_parts<W: Vector, const N: usize>(col: impl Fn(usize) -> W, tv: W) -> (W, W) {
     let p = col_sweeps(N, col, tv, Want::default(), None);
     let counted = tv.ge(W::splat(0.0));
-    let bad = p.acc.s.eq(W::splat(0.0)) | p.acc.m.eq(W::splat(f32::INFINITY));
-    let s = W::select(bad, W::splat(f32::NAN), p.acc.s);
+    let s = p.acc.sum_nan_special();
     (W::select(counted, p.acc.m - p.xt, W::splat(0.0)), W::select(counted, s, W::splat(1.0)))
 }
 
