@@ -36,10 +36,17 @@ struct Case {
     scalar: Box<dyn FnMut()>,
 }
 
-fn ce_case(name: &'static str, n: usize, c: usize, half: bool, grad: bool, ls: f32, seed: u64) -> Case {
+/// The logits (normal, standard deviation 3) and class targets of `n` rows of `c` classes,
+/// from the generator seeded `seed`: the inputs of every row case.
+fn rows_inputs(n: usize, c: usize, seed: u64) -> (Vec<f32>, Vec<i64>) {
     let mut rng = Rng(seed);
     let x: Vec<f32> = (0..n * c).map(|_| rng.normal() * 3.0).collect();
     let t: Vec<i64> = (0..n).map(|_| (rng.next() % c as u64) as i64).collect();
+    (x, t)
+}
+
+fn ce_case(name: &'static str, n: usize, c: usize, half: bool, grad: bool, ls: f32, seed: u64) -> Case {
+    let (x, t) = rows_inputs(n, c, seed);
     let lay = Layout::rows(n, c);
     let opts = CrossEntropyOptions::new().with_label_smoothing(ls);
     if half {
@@ -104,11 +111,8 @@ fn cases() -> Vec<Case> {
     // first repetition the buffer holds gradients, which cost the same to process.
     {
         let (n, c) = (512, 32000);
-        let mut rng = Rng(9);
-        let mut x: Vec<f32> = (0..n * c).map(|_| rng.normal() * 3.0).collect();
-        let mut x2 = x.clone();
-        let t: Vec<i64> = (0..n).map(|_| (rng.next() % c as u64) as i64).collect();
-        let t2 = t.clone();
+        let (mut x, t) = rows_inputs(n, c, 9);
+        let (mut x2, t2) = (x.clone(), t.clone());
         let lay = Layout::rows(n, c);
         let opts = CrossEntropyOptions::new();
         v.push(Case {
@@ -264,9 +268,7 @@ fn kept_both(filter: &[&String], (a, b): (&str, &str)) -> bool {
 fn smoothing_one_input(reps: usize) -> [f64; 2] {
     const EVICT_BYTES: usize = 512 << 20;
     let (n, c) = (512, 32000);
-    let mut rng = Rng(1);
-    let x: Vec<f32> = (0..n * c).map(|_| rng.normal() * 3.0).collect();
-    let t: Vec<i64> = (0..n).map(|_| (rng.next() % c as u64) as i64).collect();
+    let (x, t) = rows_inputs(n, c, 1);
     let lay = Layout::rows(n, c);
     let opts = [CrossEntropyOptions::new().with_label_smoothing(0.1), CrossEntropyOptions::new()];
     let evict = vec![1.0f32; EVICT_BYTES / 4];
