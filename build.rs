@@ -1,18 +1,24 @@
-//! Build script: tells the crate whether it is compiled without optimisation.
+//! Build script: two cfgs for the crate.
 //!
-//! The SIMD kernels force inlining (`#[inline(always)]`) so that each monomorphised row
-//! loop is one function whose vectors live in registers. At `opt-level = 0` LLVM keeps every
-//! inlined local in its own stack slot (stack colouring, which reuses slots, runs only when
-//! optimising), and the forced inlining then gave one dispatching function a 2.3 MiB frame
-//! in an unoptimised `x86-64-v4` build: a test thread's 2 MiB stack overflowed. Under
-//! `cfg(xent_opt0)` the kernels are not forced inline, so an unoptimised build's frames stay
-//! small (`tests/stack.rs` checks them). Optimised builds are not affected, whatever their
-//! `debug-assertions` setting.
+//! - `xent_opt0`: compiled without optimisation. The SIMD kernels force inlining
+//!   (`#[inline(always)]`) so that each monomorphised row loop is one function whose vectors
+//!   live in registers; at `opt-level = 0` LLVM keeps every inlined local in its own stack
+//!   slot, and one dispatching function of an unoptimised `x86-64-v4` build had a 2.3 MiB
+//!   frame (a test thread's stack is 2 MiB). Under `xent_opt0` the kernels are not forced
+//!   inline; `tests/no_alloc.rs` checks the frames of such a build.
+//! - `xent_f16c`: x86_64 with F16C enabled at compile time (the F16C widening of f16
+//!   inputs), short for `all(target_arch = "x86_64", target_feature = "f16c")`.
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(xent_opt0)");
+    println!("cargo::rustc-check-cfg=cfg(xent_f16c)");
     println!("cargo::rerun-if-changed=build.rs");
     if std::env::var("OPT_LEVEL").as_deref() == Ok("0") {
         println!("cargo::rustc-cfg=xent_opt0");
+    }
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
+    if arch == "x86_64" && features.split(',').any(|f| f == "f16c") {
+        println!("cargo::rustc-cfg=xent_f16c");
     }
 }

@@ -5,34 +5,9 @@
 //! coefficients with a few scalar operations per position, and asks the engine to write
 //! the gradient. Everything per element happens in an engine.
 
+use crate::acc::Acc;
+use crate::tiling::{NO_TARGET, TILE};
 use crate::{Element, Error, Layout, Real};
-
-/// Positions per engine call.
-pub(crate) const TILE: usize = 16;
-/// Bytes of input a tile of positions may span where a driver reads each tile twice (its
-/// statistics, then the gradient or softmax written from them): the second read then
-/// comes from L2 (1-2 MiB per core on the machines measured), not from L3 or memory.
-pub(crate) const REREAD_TILE_BYTES: usize = 256 * 1024;
-
-/// Positions per tile for a driver that reads each tile twice: [`TILE`], or for long
-/// row-major rows as many whole rows as fit in [`REREAD_TILE_BYTES`] (at least one).
-/// `bytes` is one class's input, over every array the two passes read. Channel-first
-/// layouts keep [`TILE`] (their kernels run across a tile's positions).
-pub(crate) fn reread_tile(lay: Layout, bytes: usize) -> usize {
-    if lay.inner() != 1 {
-        return TILE;
-    }
-    let row = lay.classes().saturating_mul(bytes).max(1);
-    (REREAD_TILE_BYTES / row).clamp(1, TILE)
-}
-
-/// Elements per engine call for the element-wise (binary) losses.
-pub(crate) const BLOCK: usize = 1024;
-/// "No target" in a tile's target list.
-pub(crate) const NO_TARGET: usize = usize::MAX;
-/// Class counts below this have every class index exact as an f32 (vector lanes compare
-/// targets that way).
-pub(crate) const F32_EXACT_C: usize = 1 << 24;
 
 /// One position's softmax statistics, over its (soft-capped) logits `x'`:
 /// `max`, `lse_rel = ln Σ exp(x' - max)` (so `lse = max + lse_rel`), `xt = x'[t]` (0
@@ -147,7 +122,32 @@ pub(crate) trait Engine<R: Real> {
     where
         Self: Sized,
     {
-        ce_sum_from_stats::<Self, R, T>(x, lay, p0, tv, w)
+        Self::ce_sum_from_stats(x, lay, p0, tv, w)
+    }
+
+    /// [`Engine::ce_sum`] from [`Engine::class_stats`], one tile at a time: the default,
+    /// and the fallback of engines that override it.
+    fn ce_sum_from_stats<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> R
+    where
+        Self: Sized,
+    {
+        let mut st = [Stats::<R>::default(); TILE];
+        let mut tgt = [NO_TARGET; TILE];
+        let mut sum = Acc::new();
+        for (k0, tvs) in tv.chunks(TILE).enumerate() {
+            let (st, tg) = (&mut st[..tvs.len()], &mut tgt[..tvs.len()]);
+            for (g, &v) in tg.iter_mut().zip(tvs) {
+                *g = if v >= 0.0 { v as usize } else { NO_TARGET };
+            }
+            Self::class_stats(x, lay, p0 + k0 * TILE, tg, None, w, Want::default(), st);
+            for (s, &t) in st.iter().zip(tg.iter()) {
+                if t != NO_TARGET {
+                    let wy = w.map_or(R::one(), |w| R::from_f32(w[t]));
+                    sum.add(wy * ((s.max - s.xt) + s.lse_rel));
+                }
+            }
+        }
+        sum.get()
     }
 
     /// The soft-capped logit `s * tanh(v / s)`, rounded exactly as the engine's own passes
@@ -196,7 +196,7 @@ pub(crate) trait Engine<R: Real> {
     /// Element-wise loss over `x`, `y` (elements `i0 ..` of the whole input, for weight
     /// broadcasting): returns the sum of the (weighted) losses, writes them into `per`
     /// and `scale * d loss / d x` into `grad` when given. BCE's inputs and targets are
-    /// checked first ([`bce_domain`]): on an error nothing is written.
+    /// checked first ([`bce_domain`](crate::error::bce_domain)): on an error nothing is written.
     #[allow(clippy::too_many_arguments)]
     fn binary<T: Element>(
         kind: Binary<R>,
@@ -211,77 +211,4 @@ pub(crate) trait Engine<R: Real> {
 
     /// Index of the first value outside `[0, 1]` (NaN included).
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize>;
-}
-
-/// BCE's domain error for elements `i0 ..` given the first input (`xj`) and target (`yk`)
-/// outside `[0, 1]`: the one at the lower position, the input's at equal positions.
-pub(crate) fn bce_domain<T: Element>(
-    x: &[T],
-    y: &[T],
-    i0: usize,
-    xj: Option<usize>,
-    yk: Option<usize>,
-) -> Result<(), Error> {
-    let (what, j, value) = match (xj, yk) {
-        (Some(j), Some(k)) if k < j => ("target", k, y[k].to_f32()),
-        (Some(j), _) => ("input", j, x[j].to_f32()),
-        (None, Some(k)) => ("target", k, y[k].to_f32()),
-        (None, None) => return Ok(()),
-    };
-    Err(Error::ValueOutOfRange { what, position: i0 + j, value })
-}
-
-/// [`Engine::ce_sum`] from [`Engine::class_stats`], one tile at a time.
-pub(crate) fn ce_sum_from_stats<E: Engine<R>, R: Real, T: Element>(
-    x: &[T],
-    lay: Layout,
-    p0: usize,
-    tv: &[f32],
-    w: Option<&[f32]>,
-) -> R {
-    let mut st = [Stats::<R>::default(); TILE];
-    let mut tgt = [NO_TARGET; TILE];
-    let mut sum = Acc::new();
-    for (k0, tvs) in tv.chunks(TILE).enumerate() {
-        let (st, tg) = (&mut st[..tvs.len()], &mut tgt[..tvs.len()]);
-        for (g, &v) in tg.iter_mut().zip(tvs) {
-            *g = if v >= 0.0 { v as usize } else { NO_TARGET };
-        }
-        E::class_stats(x, lay, p0 + k0 * TILE, tg, None, w, Want::default(), st);
-        for (s, &t) in st.iter().zip(tg.iter()) {
-            if t != NO_TARGET {
-                let wy = w.map_or(R::one(), |w| R::from_f32(w[t]));
-                sum.add(wy * ((s.max - s.xt) + s.lse_rel));
-            }
-        }
-    }
-    sum.get()
-}
-
-/// A compensated (Neumaier) running sum, for reductions over many positions.
-#[derive(Copy, Clone, Debug)]
-pub(crate) struct Acc<R> {
-    sum: R,
-    comp: R,
-}
-
-impl<R: Real> Acc<R> {
-    pub(crate) fn new() -> Self {
-        Self { sum: R::zero(), comp: R::zero() }
-    }
-    #[inline]
-    pub(crate) fn add(&mut self, v: R) {
-        let t = self.sum + v;
-        if t.is_finite() {
-            if self.sum.abs() >= v.abs() {
-                self.comp = self.comp + ((self.sum - t) + v);
-            } else {
-                self.comp = self.comp + ((v - t) + self.sum);
-            }
-        }
-        self.sum = t;
-    }
-    pub(crate) fn get(&self) -> R {
-        if self.sum.is_finite() { self.sum + self.comp } else { self.sum }
-    }
 }

@@ -1,5 +1,6 @@
 //! The crate's one error type.
 
+use crate::Element;
 use core::fmt;
 
 /// Everything that can be wrong with a call's inputs.
@@ -81,3 +82,21 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+/// BCE's domain error for elements `i0 ..` given the first input (`xj`) and target (`yk`)
+/// outside `[0, 1]`: the one at the lower position, the input's at equal positions.
+pub(crate) fn bce_domain<T: Element>(
+    x: &[T],
+    y: &[T],
+    i0: usize,
+    xj: Option<usize>,
+    yk: Option<usize>,
+) -> Result<(), Error> {
+    let (what, j, value) = match (xj, yk) {
+        (Some(j), Some(k)) if k < j => ("target", k, y[k].to_f32()),
+        (Some(j), _) => ("input", j, x[j].to_f32()),
+        (None, Some(k)) => ("target", k, y[k].to_f32()),
+        (None, None) => return Ok(()),
+    };
+    Err(Error::ValueOutOfRange { what, position: i0 + j, value })
+}

@@ -182,6 +182,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
+mod acc;
 mod api;
 mod element;
 mod engine;
@@ -192,6 +193,7 @@ mod options;
 mod partial;
 pub mod scalar;
 mod simd;
+mod tiling;
 
 pub use api::*;
 pub use element::{ClassIndex, Element, Real};

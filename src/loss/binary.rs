@@ -2,7 +2,9 @@
 //! `binary_cross_entropy_with_logits` and `sigmoid_focal_loss`.
 
 use super::{check_broadcast, check_len, check_nonneg};
-use crate::engine::{Acc, BLOCK, Binary, Engine};
+use crate::acc::Acc;
+use crate::engine::{Binary, Engine};
+use crate::tiling::BINARY_BLOCK;
 use crate::{Element, Error, Real, Reduction};
 
 /// Validates the focal options and returns the kind.
@@ -43,7 +45,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
     let mut acc = Acc::new();
     let mut i0 = 0;
     while i0 < n {
-        let i1 = n.min(i0 + BLOCK);
+        let i1 = n.min(i0 + BINARY_BLOCK);
         let (xb, yb) = (&x[i0..i1], &y[i0..i1]);
         let pb = per.as_deref_mut().map(|p| &mut p[i0..i1]);
         let gb = grad.as_deref_mut().map(|g| (&mut g[i0..i1], scale));

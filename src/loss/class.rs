@@ -2,8 +2,10 @@
 //! ignore_index, label smoothing, z-loss, soft-capping) and `softmax_focal_loss`.
 
 use super::{Io, check_len, check_nonneg, check_smoothing, check_softcap, check_weight};
+use crate::acc::Acc;
 use crate::element::real;
-use crate::engine::{Acc, Coef, Engine, F32_EXACT_C, NO_TARGET, Stats, TILE, Want};
+use crate::engine::{Coef, Engine, Stats, Want};
+use crate::tiling::{F32_EXACT_C, NO_TARGET, TILE};
 use crate::{ClassIndex, CrossEntropyOptions, Element, Error, Layout, Real, Reduction, SoftmaxFocalOptions};
 
 /// Which class-index softmax loss.
@@ -230,7 +232,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
     let mut coef = [Coef::<R>::default(); TILE];
     // With a gradient each tile is read twice: tiles of long rows shrink to stay in L2.
     let tile = match io {
-        Io::Grad(_) => crate::engine::reread_tile(lay, core::mem::size_of::<T>()),
+        Io::Grad(_) => crate::tiling::reread_tile(lay, core::mem::size_of::<T>()),
         Io::Fwd(_) => TILE,
     };
     let mut p0 = 0;
@@ -365,8 +367,8 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
 }
 
 /// `Σ w` in f64 by eight independent sums (vectorised; the compensated f32 sum it replaced
-/// was a serial chain of about 5 cycles a weight: weighted label smoothing over 4 rows of
-/// 32000 classes on v4 went 0.65-1.0 ns/logit, mostly this sum). Each f32 weight is exact
+/// was a serial chain of about 5 cycles a weight, most of weighted label smoothing's
+/// time). Each f32 weight is exact
 /// in f64 and each of the `C - 1` additions rounds by at most `2^-53` of the running
 /// total, far inside an f32 result's rounding; infinities and NaN come out as in any sum.
 fn weight_total(w: &[f32]) -> f64 {

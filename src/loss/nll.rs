@@ -2,8 +2,9 @@
 
 use super::class::{scan_targets, target_of};
 use super::{check_len, check_weight};
+use crate::acc::Acc;
 use crate::element::real;
-use crate::engine::{Acc, NO_TARGET};
+use crate::tiling::NO_TARGET;
 use crate::{ClassIndex, Element, Error, Layout, NllOptions, Real, Reduction};
 
 /// Returns the reduced loss; see [`nll_loss`](crate::nll_loss).

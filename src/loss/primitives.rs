@@ -3,7 +3,8 @@
 use super::check_len;
 use super::class::{scan_targets, target_of};
 use crate::element::real;
-use crate::engine::{Engine, NO_TARGET, Stats, TILE, Want};
+use crate::engine::{Engine, Stats, Want};
+use crate::tiling::{NO_TARGET, TILE};
 use crate::{ClassIndex, Element, Error, Layout, Real};
 
 /// What to write per position or per element.
@@ -34,7 +35,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element>(
     let tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
     // Log-softmax and softmax read each tile twice: tiles of long rows shrink to stay in L2.
-    let tile = if op == Op::Lse { TILE } else { crate::engine::reread_tile(lay, core::mem::size_of::<T>()) };
+    let tile = if op == Op::Lse { TILE } else { crate::tiling::reread_tile(lay, core::mem::size_of::<T>()) };
     let mut p0 = 0;
     while p0 < positions {
         let k = tile.min(positions - p0);

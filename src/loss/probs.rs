@@ -1,7 +1,9 @@
 //! The driver of `cross_entropy` with probability (soft) targets.
 
 use super::{Io, check_len, check_smoothing, check_weight};
-use crate::engine::{Acc, Engine, SoftCoef, SoftStats, TILE};
+use crate::acc::Acc;
+use crate::engine::{Engine, SoftCoef, SoftStats};
+use crate::tiling::TILE;
 use crate::{Element, Error, Layout, ProbsOptions, Real, Reduction};
 
 /// Returns the reduced loss; see [`cross_entropy_probs`](crate::cross_entropy_probs).
@@ -47,7 +49,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, U: Element>(
     // With a gradient each tile (logits and targets) is read twice: tiles of long rows
     // shrink to stay in L2.
     let tile = match io {
-        Io::Grad(_) => crate::engine::reread_tile(lay, core::mem::size_of::<T>() + core::mem::size_of::<U>()),
+        Io::Grad(_) => crate::tiling::reread_tile(lay, core::mem::size_of::<T>() + core::mem::size_of::<U>()),
         Io::Fwd(_) => TILE,
     };
     let mut p0 = 0;

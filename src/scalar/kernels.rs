@@ -5,7 +5,8 @@
 //! (max, then the sums relative to it), `libm` for every transcendental function.
 
 use crate::element::real;
-use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want, bce_domain};
+use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
+use crate::error::bce_domain;
 use crate::{Element, Error, Layout, Real};
 
 /// The scalar engine, computing in `R` (f32 or f64).

@@ -3,7 +3,7 @@
 #![allow(unsafe_code)]
 
 /// Eight f16 values widened to f32 (`vcvtph2ps`, exact).
-#[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+#[cfg(xent_f16c)]
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn f16x8_to_f32x8(h: &[half::f16; 8]) -> [f32; 8] {
     use core::arch::x86_64::{__m128i, __m256, _mm256_cvtph_ps};
@@ -109,7 +109,7 @@ pub(crate) fn stream_fence() {
     };
 }
 
-#[cfg(all(test, target_arch = "x86_64", target_feature = "f16c"))]
+#[cfg(all(test, xent_f16c))]
 mod tests {
     use half::f16;
 

@@ -27,7 +27,7 @@
 //!   error of 4 eps (`1 - tanh^2` without cancellation, down to its flush at `|y| > 43.6`).
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
-#[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+#[cfg(xent_f16c)]
 use half::f16;
 use wide::{f32x8, f32x16};
 
@@ -47,7 +47,7 @@ pub(crate) trait Vector:
     /// Whether the row kernel takes a block in one sweep (exps relative to the running
     /// maximum, the block's own maximum tracked on the side) rather than two (maximum,
     /// then exps). The sweep's exp constants, accumulators and maximum fit AVX-512's 32
-    /// registers; with f32x8 on AVX2's 16 they spilled (+18% instructions, no time
+    /// registers; with f32x8 on AVX2's 16 they spilled (more instructions, no time
     /// gained), so the 8-lane build keeps two sweeps.
     const ONE_SWEEP: bool;
     /// Whether [`Vector::clamp_exp_arg`] is one instruction (16 lanes with AVX-512DQ), as
@@ -66,14 +66,14 @@ pub(crate) trait Vector:
     /// The vector of an array.
     fn from_arr(a: &Self::Arr) -> Self;
     /// `[f16; LANES]`.
-    #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+    #[cfg(xent_f16c)]
     type Halves: Copy;
     /// `s` as whole vectors of f16 and a tail shorter than one.
-    #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+    #[cfg(xent_f16c)]
     fn split_f16(s: &[f16]) -> (&[Self::Halves], &[f16]);
     /// The vector of `LANES` f16 values, widened in registers (`vcvtph2ps`): the f16 row
     /// sweep's load, with no stack buffer between.
-    #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+    #[cfg(xent_f16c)]
     fn from_f16(a: &Self::Halves) -> Self;
     /// The vector of `LANES / 8` consecutive 8-lane vectors, `e[0]` in the low lanes, in
     /// registers (the small-C tile's columns, built from 8x8 transposes: through memory,
@@ -186,7 +186,7 @@ pub(crate) trait Vector:
     /// below `|t| = 1/2` `t + t^2 P(t)`, `P` the Taylor polynomial of degree 6 (truncated
     /// `1.4e-8` relative at `-1/2`), so `p_t -> 1` keeps its relative precision; elsewhere
     /// [`Vector::exp_le0`] minus 1. Within 2 ULP (unit sweep: 1.3): the gradient's target slot of
-    /// many positions at once, where a `libm::expm1f` per position cost 30% of a
+    /// many positions at once, where a `libm::expm1f` per position was a large part of a
     /// channel-first forward+backward.
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn expm1_le0(self) -> Self {
@@ -308,7 +308,7 @@ pub(crate) trait Vector:
     /// bound (the unit sweep checks both), two FMAs more than the table and no permute,
     /// shift or integer add. On Zen 4 with AVX-512 the table's permute, shift and add
     /// share pipes with the f16 widening (`vcvtph2ps`) while the FMA pipes have room:
-    /// there the f16 sweep ran faster with this one (docs/BENCHMARKS.md, "Which exp"), and
+    /// there the f16 sweep ran faster with this one (docs/PERF_NOTES.md, "Which exp"), and
     /// it now takes it from `x` itself ([`Vector::exp_parts_sum_poly_at`]). The sums of
     /// builds without AVX2 and FMA take this form.
     #[cfg_attr(not(xent_opt0), inline(always))]
@@ -338,7 +338,7 @@ pub(crate) trait Vector:
     /// xent): within `2.1 eps` absolute and 5 ULP relative (1.5 ULP for `e <= 1e-3`), with FMA or
     /// without. For `ln(1 + exp(-|x|))` in the logit losses, whose bounds are absolute
     /// (`8 eps (1 + |x| + |loss|)`): three operations fewer than the degree-9 2-ULP fit it
-    /// replaced, 8% of a BCE-with-logits element. NaN in, NaN out.
+    /// replaced. NaN in, NaN out.
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn log1p_unit(self) -> Self {
         const G: [f32; 7] = [
@@ -423,14 +423,14 @@ macro_rules! impl_vector {
             fn from_arr(a: &Self::Arr) -> Self {
                 <$v>::new(*a)
             }
-            #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+            #[cfg(xent_f16c)]
             type Halves = [f16; $lanes];
-            #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+            #[cfg(xent_f16c)]
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn split_f16(s: &[f16]) -> (&[Self::Halves], &[f16]) {
                 s.as_chunks::<$lanes>()
             }
-            #[cfg(all(target_arch = "x86_64", target_feature = "f16c"))]
+            #[cfg(xent_f16c)]
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn from_f16(a: &Self::Halves) -> Self {
                 // Eight at a time (F16C's width below AVX-512; LLVM joins two into one

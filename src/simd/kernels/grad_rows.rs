@@ -1,0 +1,219 @@
+//! Rows written from their statistics: the gradient (`a p - c w`, the target slot fixed
+//! through `expm1`), softmax and log-softmax, one vector at a time, streamed past
+//! [`LARGE_BYTES`].
+
+use super::convert::{CONVERT_BLOCK, StackBlock};
+use super::lanes::cap_v;
+use crate::Element;
+use crate::engine::{Coef, GradDst};
+use crate::simd::vector::{V, Vector};
+
+/// Outputs written after a statistics pass (gradients, log-softmax, softmax) at least this
+/// large are "large" for [`map_row`]: written with non-temporal stores where they go to a
+/// separate buffer (no write-allocate read of every line; they would not stay in cache
+/// for their reader anyway), and the next tile's input prefetched as they are written. The
+/// threshold lies between the sizes that stay in a large L3 and those that do not
+/// (docs/PERF_NOTES.md, "Streaming stores and the write pass's prefetch").
+pub(crate) const LARGE_BYTES: usize = 24 << 20;
+
+/// `out[j] = f(off + j, src[j])` streamed ([`Vector::stream`]): the head up to the
+/// vector-size alignment of `out` as one padded vector, the whole vectors after it
+/// through `as_chunks` (no bounds checks), then one padded vector for the tail. `pf(j)`
+/// runs once a vector (a prefetch of the next tile).
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn map_to<W: Vector>(
+    src: &[f32],
+    out: &mut [f32],
+    off: usize,
+    f: &impl Fn(usize, W) -> W,
+    pf: &impl Fn(usize),
+) {
+    let h = out.as_ptr().align_offset(W::LANES * 4).min(out.len());
+    if h > 0 {
+        f(off, W::load_or(&src[..h], 0.0)).store(&mut out[..h]);
+    }
+    let (sv, st) = W::split(&src[h..]);
+    let (ov, ot) = W::split_mut(&mut out[h..]);
+    for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
+        let i = off + h + j * W::LANES;
+        pf(i);
+        f(i, W::from_arr(s)).stream(o);
+    }
+    if !st.is_empty() {
+        f(off + h + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
+    }
+}
+
+/// `v[j] = f(off + j, v[j])` with `pf` as in [`map_to`], never streamed: the lines were just
+/// read, so they are already owned by this core and there is no write-allocate read to
+/// save (streamed, the in-place write ran at half the speed).
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn map_in<W: Vector>(v: &mut [f32], off: usize, f: &impl Fn(usize, W) -> W, pf: &impl Fn(usize)) {
+    let (vv, vt) = W::split_mut(v);
+    for (j, a) in vv.iter_mut().enumerate() {
+        let i = off + j * W::LANES;
+        pf(i);
+        *a = f(i, W::from_arr(a)).to_arr();
+    }
+    if !vt.is_empty() {
+        f(off + vv.len() * W::LANES, W::load_or(vt, 0.0)).store(vt);
+    }
+}
+
+/// `dst[start + j] = f(j, x[start + j])` over `len` values, one vector at a time. Where
+/// the destination spans [`LARGE_BYTES`] or more (it will not stay in cache), the row goes
+/// through [`map_row_large`]: the next tile's matching logits, `ahead` past `start`, are
+/// prefetched into L2 as this row is written, so that the next statistics pass reads them
+/// from there rather than from memory (the write pass leaves the bus idle otherwise), and
+/// a separate destination is streamed. Smaller ones do neither: in cache the prefetch's
+/// address arithmetic a vector costs the write pass time, and streaming would evict what
+/// the caller reads next.
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn map_row<W: Vector, T: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    start: usize,
+    len: usize,
+    ahead: usize,
+    f: impl Fn(usize, W) -> W,
+) {
+    let large = match dst {
+        GradDst::Buffer { grad, .. } => size_of_val(*grad) >= LARGE_BYTES,
+        GradDst::InPlace(x) => size_of_val(*x) >= LARGE_BYTES,
+    };
+    if large {
+        return map_row_large(dst, start, len, ahead, &f);
+    }
+    // Whole vectors through `as_chunks` (no bounds checks, accumulators in registers),
+    // then one padded vector for the tail.
+    let step = |src: &[f32], out: &mut [f32], off: usize| {
+        let (sv, st) = W::split(src);
+        let (ov, ot) = W::split_mut(out);
+        for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
+            *o = f(off + j * W::LANES, W::from_arr(s)).to_arr();
+        }
+        if !st.is_empty() {
+            f(off + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
+        }
+    };
+    let in_place = |v: &mut [f32], off: usize| {
+        let (vv, vt) = W::split_mut(v);
+        for (j, a) in vv.iter_mut().enumerate() {
+            *a = f(off + j * W::LANES, W::from_arr(a)).to_arr();
+        }
+        if !vt.is_empty() {
+            let n = vv.len() * W::LANES;
+            f(off + n, W::load_or(vt, 0.0)).store(vt);
+        }
+    };
+    let mut buf = StackBlock::new();
+    let buf = &mut buf.0;
+    match dst {
+        GradDst::Buffer { x, grad } => {
+            let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
+            match T::as_f32(xs) {
+                Some(xf) => step(xf, gs, 0),
+                None => {
+                    for (k, ch) in xs.chunks(CONVERT_BLOCK).enumerate() {
+                        T::load_block(ch, buf);
+                        step(
+                            &buf[..ch.len()],
+                            &mut gs[k * CONVERT_BLOCK..k * CONVERT_BLOCK + ch.len()],
+                            k * CONVERT_BLOCK,
+                        );
+                    }
+                }
+            }
+        }
+        GradDst::InPlace(x) => {
+            let xs = &mut x[start..start + len];
+            match T::as_f32_mut(xs) {
+                Some(xf) => in_place(xf, 0),
+                None => {
+                    for (k, ch) in xs.chunks_mut(CONVERT_BLOCK).enumerate() {
+                        T::load_block(ch, buf);
+                        in_place(&mut buf[..ch.len()], k * CONVERT_BLOCK);
+                        T::store_block(&buf[..ch.len()], ch);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`map_row`] of a large destination, out of line: inlined beside the in-cache loop, it
+/// took that loop's registers (the loop no longer unrolled, a constant reloaded from the
+/// stack each vector).
+#[inline(never)]
+pub(crate) fn map_row_large<W: Vector, T: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    start: usize,
+    len: usize,
+    ahead: usize,
+    f: &impl Fn(usize, W) -> W,
+) {
+    let mut buf = StackBlock::new();
+    let buf = &mut buf.0;
+    match dst {
+        GradDst::Buffer { x, grad } => {
+            let pf = |i: usize| {
+                crate::simd::arch::prefetch::<false, T>(x.as_ptr(), (start + ahead + i) * size_of::<T>())
+            };
+            let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
+            match T::as_f32(xs) {
+                Some(xf) => map_to::<W>(xf, gs, 0, f, &pf),
+                None => {
+                    for (k, ch) in xs.chunks(CONVERT_BLOCK).enumerate() {
+                        T::load_block(ch, buf);
+                        map_to::<W>(
+                            &buf[..ch.len()],
+                            &mut gs[k * CONVERT_BLOCK..k * CONVERT_BLOCK + ch.len()],
+                            k * CONVERT_BLOCK,
+                            f,
+                            &pf,
+                        );
+                    }
+                }
+            }
+            crate::simd::arch::stream_fence();
+        }
+        GradDst::InPlace(x) => {
+            let (row, rest) = x[start..].split_at_mut(len);
+            // The next tile's logits, `ahead - len` into what follows the row.
+            let pf = |i: usize| {
+                crate::simd::arch::prefetch::<false, T>(
+                    rest.as_ptr(),
+                    (ahead.wrapping_sub(len) + i) * size_of::<T>(),
+                )
+            };
+            match T::as_f32_mut(row) {
+                Some(xf) => map_in::<W>(xf, 0, f, &pf),
+                None => {
+                    for (k, ch) in row.chunks_mut(CONVERT_BLOCK).enumerate() {
+                        T::load_block(ch, buf);
+                        map_in::<W>(&mut buf[..ch.len()], k * CONVERT_BLOCK, f, &pf);
+                        T::store_block(&buf[..ch.len()], ch);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The gradient of one position at its target slot (see [`Coef`]).
+#[inline]
+/// `raw` is the target's logit before capping: the chain factor `1 - tanh(x / s)^2` comes
+/// from it as in the vector pass (not from `x' / s`, which loses the digits a subnormal `x'`
+/// lacks, nor as `1 - th * th`, which cancels to 0 where `th` rounds to 1).
+pub(crate) fn target_slot(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
+    let lp = (k.xt - k.max) - k.lse_rel;
+    let cw = if k.c == 0.0 { 0.0 } else { k.c * w.map_or(1.0, |w| w[k.t]) };
+    let g = k.a * libm::expm1f(lp) + (k.a - k.k) - cw;
+    match cap {
+        Some(s) => {
+            let mut d = [0.0f32; 16];
+            cap_v(V::splat(raw), s).1.to_lanes(&mut d);
+            g * d[0]
+        }
+        None => g,
+    }
+}
