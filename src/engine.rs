@@ -115,7 +115,7 @@ pub(crate) trait Engine<R: Real> {
     /// The plain cross-entropy (no smoothing, z-loss or soft-cap) summed over positions
     /// `p0 .. p0 + tv.len()`: `Σ w[t] ((max - x_t) + lse_rel)` over positions with a
     /// target, `tv[q]` the target class of position `p0 + q` as an f32 (-1 for none; exact,
-    /// since the driver takes this path below [`F32_EXACT_C`] classes), the form vector
+    /// since the driver takes this path below [`F32_EXACT_C`](crate::tiling::F32_EXACT_C) classes), the form vector
     /// lanes compare. Engines override it where they can do it without per-position
     /// statistics.
     fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> R

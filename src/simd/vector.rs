@@ -99,7 +99,7 @@ pub(crate) trait Vector:
     fn max_nan_b(a: Self, b: Self) -> Self;
     /// `t` clamped to `[-87.3, 87.3]`, the argument of a sum's exp
     /// ([`Vector::exp_parts_sum`]) whose every term must be finite: one instruction where
-    /// [`Vector::CLAMPS_HIGH`] (`vrangeps`, [`clamp_abs16`](super::arch::clamp_abs16)),
+    /// [`Vector::CLAMPS_HIGH`] (`vrangeps`, `arch::clamp_abs16`),
     /// which takes a quiet NaN for missing (it gives 87.3); two elsewhere, NaN kept.
     fn clamp_exp_arg(self) -> Self;
     /// Lane-wise minimum with the same NaN rule.

@@ -44,7 +44,7 @@ pub(crate) fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl Fn
 
 /// `x` (of any element type `U`) a [`CONVERT_BLOCK`]-value piece at a time: each piece prefetched
 /// ahead, widened into `buf` by `load` (which may also return something taken on the way,
-/// as [`widen_max`]'s lane maxima), then handed to `f` with its offset in `x`.
+/// as `widen_max`'s lane maxima), then handed to `f` with its offset in `x`.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn blocks_widened<U, R>(
     x: &[U],

@@ -8,7 +8,7 @@ use crate::simd::kernels::dst::{dst_input, put, store_at};
 use crate::simd::kernels::lanes::{cap_v, grad_v};
 use crate::simd::vector::Vector;
 
-/// Gradient rows of `LANES` column positions (see [`group_stats`]).
+/// Gradient rows of `LANES` column positions (see [`group_stats`](super::stats::group_stats)).
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn group_grad<W: Vector, T: Element>(
     dst: &mut GradDst<'_, T, f32>,
@@ -72,7 +72,7 @@ pub(crate) fn group_grad<W: Vector, T: Element>(
     }
 }
 
-/// [`Engine::soft_grad`] over `LANES` column positions: `a p - s w t'` a class at a time.
+/// [`Engine::soft_grad`](crate::engine::Engine::soft_grad) over `LANES` column positions: `a p - s w t'` a class at a time.
 #[allow(clippy::too_many_arguments)]
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn group_soft_grad<W: Vector, T: Element, U: Element>(

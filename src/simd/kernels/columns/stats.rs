@@ -33,7 +33,7 @@ impl<W: Vector> OnlineLse<W> {
         self.m = W::select(up, x, self.m);
     }
 
-    /// The sum `s`, NaN in the lanes of PyTorch's special rows (as [`fix_special`]): every
+    /// The sum `s`, NaN in the lanes of PyTorch's special rows (as [`fix_special`](crate::simd::kernels::lanes::fix_special)): every
     /// logit `-inf` (`s == 0`) or a `+inf` maximum.
     #[cfg_attr(not(xent_opt0), inline(always))]
     pub(crate) fn sum_nan_special(&self) -> W {
@@ -120,7 +120,7 @@ pub(crate) fn group_pass<W: Vector, T: Element, const N: usize>(
 /// vector of class `c`: the maximum and the target logit, then one exp per logit. NaN,
 /// +inf and all -inf columns reach the sum as NaN through `exp(x - max)`, exactly
 /// PyTorch's `x - max`. The class index runs as an f32 beside `c` (exact below
-/// [`COLUMN_MAX_C`]), so comparing it with the target lanes needs no conversion.
+/// [`COLUMN_MAX_C`](super::COLUMN_MAX_C)), so comparing it with the target lanes needs no conversion.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn group_sweeps<W: Vector>(
     classes: usize,
@@ -227,7 +227,7 @@ pub(crate) fn group_stats<W: Vector, T: Element>(
     }
 }
 
-/// The per-lane sums of [`Engine::soft_stats`] over `LANES` column positions: two sweeps
+/// The per-lane sums of [`Engine::soft_stats`](crate::engine::Engine::soft_stats) over `LANES` column positions: two sweeps
 /// over the classes (the maximum, then one exp per logit with `Σ w t'` and
 /// `Σ w t' (x - max)`), each position in one lane (K = C + 3 in the documented bound).
 #[allow(clippy::too_many_arguments)]

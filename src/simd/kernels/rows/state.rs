@@ -26,7 +26,7 @@ pub(crate) fn rescale<W: Vector>(s: W, comp: W, scale: f64) -> (W, W) {
     (W::load_or(&a, 0.0), W::load_or(&c, 0.0))
 }
 
-/// The state of the blocked log-sum-exp of one row (see [`row_sums_blocked`]).
+/// The state of the blocked log-sum-exp of one row (see [`row_sums_blocked`](super::row_sums_blocked)).
 pub(crate) struct BlockLse<W> {
     /// Running maximum.
     pub(crate) m: f32,

@@ -1,7 +1,7 @@
 //! A block's exp sweep relative to the running maximum: two accumulators a pair of
 //! vectors, with per the flags the block's maximum, `Σ w (x - m)` and the rank's count;
 //! and the f16 sweep that widens in registers and takes its exps relative to an
-//! [`ExpRef`].
+//! `ExpRef`.
 
 use super::state::{BlockLse, BlockSums, PairAcc};
 use crate::Element;
@@ -11,7 +11,7 @@ use crate::simd::vector::Vector;
 
 /// [`add_exp`] from `x` itself: `acc + exp(x - J ln2)` by
 /// [`Vector::exp_parts_sum_poly_at`], `x` first raised to `lo` (NaN kept), with
-/// `(magic, lo)` of an [`ExpRef`]. No `x - m` a vector.
+/// `(magic, lo)` of an `ExpRef`. No `x - m` a vector.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn add_exp_at<W: Vector>(acc: W, x: W, (magic, lo): (W, W)) -> W {
     let (e, scale) = W::max_nan_b(lo, x).exp_parts_sum_poly_at(magic);
@@ -168,11 +168,11 @@ impl<W: Vector> BlockLse<W> {
     }
 
     /// The pair loop of [`Self::sweep_into`] over whole vectors of any element type, each
-    /// widened by `load` (f32 arrays, or f16 widened in registers by [`Self::sweep_f16`]):
+    /// widened by `load` (f32 arrays, or f16 widened in registers by `Self::sweep_f16`):
     /// the exps into two accumulators, and per the flags the block's maximum, `Σ w (x - m)`
     /// (two chains) and the rank's count. `off` is the first pair's class in the row
     /// (for the weights). With `EXP_AT_REF` the exps are [`add_exp_at`]'s, of `x` itself with
-    /// `at = (magic, lo)` of an [`ExpRef`], relative to its `J ln2` (for the caller to put
+    /// `at = (magic, lo)` of an `ExpRef`, relative to its `J ln2` (for the caller to put
     /// back relative to `m`; plain sweeps only); else `exp(x - m)` by [`add_exp`]. With
     /// `PREFETCH` each pair prefetches [`PREFETCH_BYTES`] ahead: over the caller's memory, not
     /// over a stack buffer of converted or capped values (a wasted instruction a pair).
