@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds every cargo-fuzz target in fuzz/ (each runs the shared differential check of
-# tests/check/mod.rs) and runs each for a bounded time, FUZZ_SECONDS (default 20), on its
+# tests/check/) and runs each for a bounded time, FUZZ_SECONDS (default 10: a smoke run,
+# every target from its corpus; 600 with XENT_CI_FULL=1, the long local runs), on its
 # corpus in fuzz/corpus/<target> (kept between runs when CI caches it). Fails on any
 # crash, panic, mismatch, timeout or out-of-memory; the input is left in
 # fuzz/artifacts/<target>/ and the log shows a Rust reproducer. Installs nightly and
@@ -8,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
-SECONDS_PER_TARGET=${FUZZ_SECONDS:-20}
+if [ "${XENT_CI_FULL:-0}" = 1 ]; then default_seconds=600; else default_seconds=10; fi
+SECONDS_PER_TARGET=${FUZZ_SECONDS:-$default_seconds}
 t_all=$SECONDS
 step() {
     local name=$1

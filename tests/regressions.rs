@@ -177,10 +177,11 @@ fn fixed_softcap_with_overflowing_reciprocal() {
 }
 
 /// Fixed in fdb2075 (found by the `ext` target at 89d0abf): for `|x| / s` below about
-/// 2^-25 the vector `tanh_e` (`(1 - e) / (1 + e)`, `e = exp(-2|y|)`) returned 0, so a
-/// soft-cap far above the logits mapped every logit to 0 in the vector sums while the
-/// target logit was capped with libm's `tanhf`: with `s = 1e22` the loss of `[100, 0]`,
-/// target 0, came out as about -99.3 and the gradient as `expm1(99.3) = inf`.
+/// 2^-25 the vector tanh (`(1 - e) / (1 + e)`, `e = exp(-2|y|)`; today `tanh_sech2`, with a
+/// Taylor polynomial there) returned 0, so a soft-cap far above the logits mapped every
+/// logit to 0 in the vector sums while the target logit was capped with libm's `tanhf`:
+/// with `s = 1e22` the loss of `[100, 0]`, target 0, came out as about -99.3 and the
+/// gradient as `expm1(99.3) = inf`.
 #[test]
 fn softcap_far_above_logits_zeroes_them() {
     let case = Case {
@@ -525,7 +526,7 @@ fn probs_subnormal_smoothed_target_times_huge_weight() {
 /// row: about 500 terms of `exp(-12) = 6e-6` (SSE2) added to a lane's running sum of 1, all
 /// rounding the same way, put `cross_entropy_with_lse`'s LSE 1.3e-5 off against a bound of
 /// 5.4e-6. Fixed in `simd/kernels.rs`: capped rows go through the blocked kernel
-/// (`row_stats_blocked`, capped a stack block at a time), whose lanes restart every block.
+/// (`row_sums_blocked`, capped a stack block at a time), whose lanes restart every block.
 /// The check's `M` for this row also was that of the raw finite logits (0.625), not of the
 /// capped ones (12, the capped `+inf`), as the docs define it; this test passes with either.
 #[test]
@@ -1455,7 +1456,8 @@ fn fixed_weighted_mean_denominator_plain_f32_sum() {
 /// the unweighted mean (`Σ w l / Σ w`, each product one rounding, both sums exact to well
 /// under an ULP). The shared check's cross-entropy bounds are looser than the 17 ULP the
 /// f32 `W` was off, so this holds both class-index paths (the plain forward's tiles and
-/// the general driver, through `with_lse`) and `nll_loss` to 4 ULP of the unweighted mean.
+/// the general driver, through `cross_entropy_with_lse`) and `nll_loss` to 4 ULP of the
+/// unweighted mean.
 #[test]
 fn fixed_weighted_mean_denominator_equal_weights() {
     let w = f32::from_bits(0xf9f9_003b);
