@@ -20,7 +20,7 @@ pub(super) fn fin(v: f64) -> f64 {
     if v.is_finite() { v } else { 0.0 }
 }
 
-/// The largest finite `|x|`, at least 1 (the docs' `M`, floored as in tests/equivalence.rs).
+/// The largest finite `|x|`, at least 1 (the docs' `M`, floored as in tests/equivalence/).
 pub(super) fn scale(x: impl IntoIterator<Item = f64>) -> f64 {
     x.into_iter().filter(|v| v.is_finite()).fold(1.0, |m, v| m.max(v.abs()))
 }
@@ -136,7 +136,7 @@ pub(super) fn denominators(w: Option<&[f32]>, info: &[PosInfo]) -> (f64, f64, f6
 
 /// The relative error of the f32 denominator `W` of a weighted mean: the docs' `8 eps`
 /// relative error of a reduction, taken relative to `Σ |w[y]|` rather than `|W|`: the two
-/// are equal for non-negative weights (the range of tests/equivalence.rs); with weights of
+/// are equal for non-negative weights (the range of tests/equivalence/); with weights of
 /// both signs `W` cancels and its f32 value is only that accurate. Infinite when nothing
 /// is known (`W` cancels to 0 in f64 but not in f32, or the reverse).
 pub(super) fn denominator_error(weighted: bool, w: f64, wabs: f64) -> f64 {

@@ -67,7 +67,7 @@ impl Ctx<'_> {
         if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
             panic!("{msg}");
         }
-        panic!("{msg}\n\nreproducer (paste into tests/regressions.rs):\n{:?}\n", self.case)
+        panic!("{msg}\n\nreproducer (paste into tests/regressions/):\n{:?}\n", self.case)
     }
 
     /// The SIMD call and its scalar f64 and f32 twins either all succeed (returns true) or
@@ -128,10 +128,10 @@ impl Ctx<'_> {
         if close(g, want, bound) {
             return false;
         }
-        // As tests/equivalence.rs: where the scalar f32 twin is not finite but the oracle is
+        // As tests/equivalence/: where the scalar f32 twin is not finite but the oracle is
         // not NaN, an f32 intermediate overflowed (e.g. `z * lse^2`, `w * x` or `Σ w t x`
         // near f32::MAX), and the SIMD value need only be non-finite too. Stricter than
-        // tests/equivalence.rs where the oracle is infinite and the scalar f32 twin agrees:
+        // tests/equivalence/ where the oracle is infinite and the scalar f32 twin agrees:
         // then the SIMD value must be that infinity.
         let f32_overflow =
             !want.is_nan() && !w32.is_finite() && !(want.is_infinite() && f64::from(w32) == want);

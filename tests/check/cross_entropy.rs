@@ -178,7 +178,7 @@ pub(super) fn ce<T: Bits, I: Idx>(ctx: &Ctx<'_>) {
     let (ls, z) = (f64::from(ls), f64::from(z));
     let weighted = wv.is_some();
     // wmax: the largest finite |w_c| (1 without weights): the loss and its error scale with
-    // the weights (tests/equivalence.rs uses its wmax = 1.25 the same way).
+    // the weights (tests/equivalence/ uses its wmax = 1.25 the same way).
     let wmax = wv.as_deref().map_or(1.0, |w| scale_raw(w.iter().map(|&v| f64::from(v))));
     let w_of = |k: usize| wv.as_deref().map_or(1.0, |w| f64::from(w[k]));
     let (w_den, w_abs, count) = denominators(wv.as_deref(), &info);
@@ -306,7 +306,7 @@ pub(super) fn ce<T: Bits, I: Idx>(ctx: &Ctx<'_>) {
 
     // Gradient: the docs' `16 (u + eps)` per element, for coefficients of size 1; here
     // scaled by the largest coefficient of the row, `a = s (w_y (1-eps) + eps/C Σ w) +
-    // s_z 2 z lse`, `c w_j = s eps/C w_j`, `k = s (1-eps) w_y` (tests/equivalence.rs:
+    // s_z 2 z lse`, `c w_j = s eps/C w_j`, `k = s (1-eps) w_y` (tests/equivalence/:
     // `(1 + 2 z (M + 1))`), and by the mean's denominator error. Plus `|a| 1.3e-38`: the
     // documented flush to 0 of probabilities below about 1.2e-38, which `a` multiplies.
     if hopeless {

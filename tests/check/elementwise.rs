@@ -66,7 +66,7 @@ pub(super) fn bce<T: Bits>(ctx: &Ctx<'_>) {
             b,
             false,
         );
-        // Docs: gradient `8 eps |g|` (+1e-30 for subnormal results, tests/equivalence.rs).
+        // Docs: gradient `8 eps |g|` (+1e-30 for subnormal results, tests/equivalence/).
         let b = 8.0 * EPS * fin(g64[i]).abs() + 1e-30;
         let _ = ctx.value(
             || format!("bce grad[{i}] p={:e} y={:e} w={w:e}", p32[i], y32[i]),

@@ -1,5 +1,5 @@
 //! The shared differential check, used by every fuzz target in `fuzz/` and by
-//! `tests/regressions.rs`.
+//! `tests/regressions/`.
 //!
 //! A [`Case`] is one call's worth of input for one loss family: a layout (whose lengths may
 //! disagree with the slices), options (any `ignore_index`, any smoothing, NaN weights, ...),
@@ -12,18 +12,18 @@
 //!   of `validity.rs` says when);
 //! - on valid input, every SIMD output (reduced loss, per-position losses, gradient) is
 //!   within the documented bound of the f64 oracle (crate docs, "Precision";
-//!   `tests/equivalence.rs` is the reference for the formulas): NaN exactly where NaN is
+//!   `tests/equivalence/` is the reference for the formulas): NaN exactly where NaN is
 //!   due, the same infinity where the oracle's value is infinite in f32.
 //!
-//! The bounds are the formulas of `tests/equivalence.rs`, extended to inputs outside the
+//! The bounds are the formulas of `tests/equivalence/`, extended to inputs outside the
 //! ranges that file draws from (weights of any sign and size, targets outside `[0, 1]`,
 //! large `gamma`, ...). Each extension is commented where it is made; on the inputs
-//! `tests/equivalence.rs` uses, every bound here is the documented one or within a small
+//! `tests/equivalence/` uses, every bound here is the documented one or within a small
 //! constant factor of it, and no bound is widened to hide a mismatch.
 //!
 //! Inputs come from [`Case::decode`], a feature-free byte decoder usable from the fuzz
 //! crate and from tests. `Debug` of a [`Case`] prints a Rust expression that rebuilds it
-//! (paste it into `tests/regressions.rs`).
+//! (paste it into `tests/regressions/`).
 //!
 //! The files: `case` (the input types), `decode` (bytes to a case), `reproducer` (a
 //! case's `Debug`), `validity` (which inputs a call must accept), `compare` (the three-way

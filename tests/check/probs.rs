@@ -76,7 +76,7 @@ pub(super) fn probs<T: Bits>(ctx: &Ctx<'_>) {
         let wt: Vec<f64> = (0..c)
             .map(|k| w_of(k) * (f64::from(tp32[base + k * inner]) * (1.0 - ls) + ls / c as f64))
             .collect();
-        // tests/equivalence.rs: `1.5 C u + 8 eps |loss|` for weights up to 1.5 and targets
+        // tests/equivalence/: `1.5 C u + 8 eps |loss|` for weights up to 1.5 and targets
         // in [0, 1]: C terms `w_c t'_c lp_c`, each with the log-softmax error. Here scaled
         // by the largest |w_c t'_c| (at most 1.5 there), and 8 eps relative to the sum of
         // the terms' magnitudes (|loss| when no term is negative).
@@ -91,7 +91,7 @@ pub(super) fn probs<T: Bits>(ctx: &Ctx<'_>) {
             (0..c).map(|k| fin((1.0 + w_of(k).abs()) * ((xr[k] - mx).abs() + (lse - mx).abs()))).sum::<f64>()
                 * 1.401_298_5e-45;
         // The C-term sums `Σ w t' (x - max)` and `Σ w t'` run in 8 (or 16) lanes: besides
-        // tests/equivalence.rs's `1.5 C u` allowance, take the worst case of recursive
+        // tests/equivalence/'s `1.5 C u` allowance, take the worst case of recursive
         // summation, `gamma_k Σ |terms|` with `k = C/8 + 3` adds per lane and `gamma_k ~ k
         // 2^-24`, whichever is larger: the two agree on that file's random rows, and the
         // latter dominates for long rows of near-equal terms, whose rounding errors share
@@ -124,7 +124,7 @@ pub(super) fn probs<T: Bits>(ctx: &Ctx<'_>) {
         }
         sum_bound += b;
         sum_abs += fin(o64[p]).abs();
-        // Gradient `a p_j - s w_j t'_j`, `a = s Σ w t'`: tests/equivalence.rs's
+        // Gradient `a p_j - s w_j t'_j`, `a = s Σ w t'`: tests/equivalence/'s
         // `16 (u + eps)` for terms of size 1, scaled by `|s| Σ |w t'| p_j + |s w_j t'_j|`.
         // Plus `|a| 1.3e-38`, the documented flush of probabilities below 1.2e-38.
         let wt_abs: f64 = wt.iter().map(|v| fin(*v).abs()).sum();

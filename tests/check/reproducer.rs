@@ -1,5 +1,5 @@
 //! `Debug` of a [`Case`]: a Rust expression that rebuilds it, to paste into
-//! `tests/regressions.rs`.
+//! `tests/regressions/`.
 
 use std::fmt;
 

@@ -67,7 +67,7 @@ pub(super) fn softmax_focal<T: Bits, I: Idx>(ctx: &Ctx<'_>) {
 
     let info = positions_info(&x32, lay, &case.targets, case.ignore_index, None);
     let gamma = f64::from(gamma);
-    // tests/equivalence.rs: loss `3 u + 8 eps |loss|`, gradient `32 (u + eps)`, at
+    // tests/equivalence/: loss `3 u + 8 eps |loss|`, gradient `32 (u + eps)`, at
     // gamma = 1.5 and weights up to 1.5. The loss is `-w (1 - p_t)^gamma lp_t`: an error
     // `d` in `lp_t` moves it by about `w (gamma + 1) d` and `(1 - p_t)^gamma` has a relative
     // error `gamma` times that of `1 - p_t`, hence the gamma factors (1 at gamma <= 1.5).
