@@ -43,7 +43,8 @@ macro_rules! setters {
 /// per-position and gradient variants).
 ///
 /// Defaults are PyTorch's: mean, no weight, `ignore_index = -100`, no smoothing; and no
-/// z-loss, no soft-cap (the extensions of `docs/extensions.md`).
+/// z-loss, no soft-cap (xent's extensions beyond PyTorch: [`z_loss`](Self::z_loss) and
+/// [`softcap`](Self::softcap)).
 ///
 /// ```
 /// use xent::{CrossEntropyOptions, Reduction};
