@@ -28,10 +28,8 @@ fn main() -> Result<(), xent::Error> {
     };
     let centres = [[2.0, 0.0, -1.0, 0.5], [-1.0, 2.0, 0.0, -0.5], [0.0, -2.0, 1.5, 0.0]];
     let targets: Vec<i64> = (0..N).map(|i| (i % C) as i64).collect();
-    let x: Vec<f32> = targets
-        .iter()
-        .flat_map(|&k| centres[k as usize].map(|m| m + 2.0 * uniform()))
-        .collect();
+    let x: Vec<f32> =
+        targets.iter().flat_map(|&k| centres[k as usize].map(|m| m + 2.0 * uniform())).collect();
 
     // The model: logits = x W^T + b, with W of shape (C, D).
     let mut w = [0.0_f32; C * D];
