@@ -134,8 +134,8 @@
 //! - a probability target of 0 at a `-inf` logit gives NaN (`0 * -inf`), gradient finite;
 //! - ignored rows never affect the loss, but NaN or `+inf` logits there still give a NaN
 //!   gradient row, as in PyTorch (pytorch#11551); `-inf` there gives 0;
-//! - every target ignored: `Mean` is NaN (PyTorch's choice, PR #64572), `Sum` is 0, the
-//!   gradient is exactly 0;
+//! - every target ignored: [`Reduction::Mean`] is NaN (PyTorch's choice, PR #64572),
+//!   [`Reduction::Sum`] is 0, the gradient is exactly 0;
 //! - BCE rejects NaN probabilities and targets with an [`Error`] (PyTorch raises);
 //! - BCE with logits: `x = +inf, y = 1` and `x = -inf, y = 0` give NaN, as in PyTorch.
 //!
@@ -155,9 +155,9 @@
 //! The crate is `#![no_std]` and never allocates: scratch space is a few stack buffers
 //! (f16/bf16 conversion blocks, transposed small-C tiles, per-tile statistics), none over
 //! 1 KiB. Measured on a Cortex-M4F (`embedded/`, stack painted then scanned, release build),
-//! whole calls including every frame use at most about 5.3 KiB: `cross_entropy` 4.6 KiB on
+//! whole calls including every frame use at most about 5.3 KiB: [`cross_entropy`] 4.6 KiB on
 //! rows and 5.3 KiB channel-first (its plain forward takes 256 positions' targets, 1 KiB,
-//! per call), its gradient 4.1 KiB, `log_sum_exp` 2.4 KiB (2026-12-05, after the small-C
+//! per call), its gradient 4.1 KiB, [`log_sum_exp`] 2.4 KiB (2026-12-05, after the small-C
 //! tiles moved out of line), the binary losses under 1.5 KiB; budget 8 KiB.
 //! `tests/no_alloc.rs` counts allocations across every public function (zero), and CI
 //! builds for `thumbv7em-none-eabihf` and links a host staticlib with its own panic

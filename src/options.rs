@@ -229,9 +229,10 @@ impl<'a> BceOptions<'a> {
 
 /// Options of [`binary_cross_entropy_with_logits`](crate::binary_cross_entropy_with_logits).
 ///
-/// `weight` and `pos_weight` broadcast like [`BceOptions::weight`]: a length that divides the
-/// input's length, element `i` using index `i % len` (so a `pos_weight` of length `C` is
-/// per last-dimension column of an `(N, C)` input).
+/// [`weight`](Self::weight) and [`pos_weight`](Self::pos_weight) broadcast like
+/// [`BceOptions::weight`]: a length that divides the input's length, element `i` using
+/// index `i % len` (so a `pos_weight` of length `C` is per last-dimension column of an
+/// `(N, C)` input).
 ///
 /// ```
 /// let pw = [3.0_f32];
