@@ -82,7 +82,7 @@
 //! per-row sums use several vector accumulators. Against the scalar path run in f64 (the
 //! oracle), with `eps = 2^-23`, `M` the largest finite `|x|` of a row (of its capped logits
 //! when soft-capped, where an infinite logit caps to a finite `±s`) and `C` its length,
-//! `u = 4 eps (M + ln C + 1)`, the SIMD path is held by `tests/equivalence.rs` to:
+//! `u = 4 eps (M + ln C + 1)`, the SIMD path is held by `tests/equivalence/` to:
 //!
 //! | operation | bound on the absolute error |
 //! |---|---|
