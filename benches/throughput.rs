@@ -12,7 +12,7 @@
 //! Groups are operations (`log_sum_exp`, `log_softmax`, `softmax`, `ce_fwd`, `ce_sweep`,
 //! `ce_fwdbwd`, `ce_probs`, `nll`, `bce`, `bce_logits`, `focal`); inside each, the function
 //! is `xent` or `scalar` and the parameter is the case, named as in
-//! `shared/bench/README.md`: `<op>_<pass>_<dtype>[_<option>]_n<N>_c<C>`. The ten canonical
+//! `docs/BENCHMARKS.md`: `<op>_<pass>_<dtype>[_<option>]_n<N>_c<C>`. The ten canonical
 //! cases keep their exact names. Throughput is in elements, one element being one input
 //! value (one logit; one probability for BCE), so criterion's `elem/s` is directly the
 //! inverse of the ns per element the other reports print (except `nll`, which reads one
@@ -43,7 +43,7 @@ use rng::Rng;
 /// Largest input any case reads (`(128, 128256)`), plus room for the offset-1 cases.
 const POOL: usize = 128 * 128_256 + 64;
 
-/// Normal logits times 3 (as `ce_case` in `examples/bench_report.rs`), shared by every case.
+/// Normal logits times 3 (as `ce_case` in `benches/bench_report.rs`), shared by every case.
 fn logits_f32() -> &'static [f32] {
     static P: OnceLock<Vec<f32>> = OnceLock::new();
     P.get_or_init(|| {

@@ -4,10 +4,10 @@
 Reads reports in the bench_report format, one `case<TAB>impl<TAB>ns_per_element` line per
 measurement (`#` lines and anything else ignored), from files or stdin:
 
-  - examples/c_sweep.rs       xent, floor (and scalar with --scalar) per C
-  - examples/bench_report.rs  the canonical cases (xent, scalar, floor)
+  - benches/c_sweep.rs        xent, floor (and scalar with --scalar) per C
+  - benches/bench_report.rs   the canonical cases (xent, scalar, floor)
   - scripts/torch_sweep.py    torch per C (impl `torch`)
-  - shared/bench/torch_peer.py output (`case<TAB>X ns/elem<TAB>...<TAB>threads=T`) is read
+  - scripts/torch_peer.py output (`case<TAB>X ns/elem<TAB>...<TAB>threads=T`) is read
     too, as impl `torch` (threads=1 lines only, unless --torch-threads says otherwise)
 
 Only plain forward f32 cross-entropy cases, `ce_fwd_f32_n<N>_c<C>`, are charted (no label
@@ -15,13 +15,14 @@ smoothing, no channel-first): C is read from the name. When one implementation h
 cases at the same C (the canonical n512_c32000 and the sweep's n524_c32000), the last one
 read wins: give the sweep last.
 
---readme PATH adds the 1-thread PyTorch column of shared/bench/README.md's table for the
-canonical cases as a separate series ("PyTorch, README table"), drawn as markers only. Use
+--readme PATH adds the first figure column (1 thread) of the PyTorch table in
+docs/BENCHMARKS.md ("PyTorch on the canonical cases") as a separate series ("PyTorch,
+recorded"), drawn as markers only; only the table under that heading is read. Use
 it when PyTorch cannot be installed: the chart then skips the torch line and keeps these
 points; with neither, the chart has no PyTorch series at all.
 
-    python3 scripts/chart.py sweep.tsv torch.tsv -o docs/c_sweep.svg \
-        --readme ../shared/bench/README.md --title "x86-64-v3 build, 1 core"
+    python3 scripts/chart.py sweep.tsv torch.tsv -o docs/c_sweep_v3.svg \
+        --readme docs/BENCHMARKS.md --title "x86-64-v3 build, 1 core"
 
 Also prints the table it drew (C, ns per logit per series, xent/floor, torch/xent).
 """
@@ -39,7 +40,7 @@ SERIES = {
     "floor": ("memory-read floor", "#7f7f7f", True, True),
     "scalar": ("xent scalar twin", "#9467bd", True, True),
     "torch": ("PyTorch CPU", "#d62728", False, True),
-    "torch_readme": ("PyTorch, README table", "#ff7f0e", False, False),
+    "torch_readme": ("PyTorch, recorded", "#ff7f0e", False, False),
 }
 
 
@@ -70,20 +71,31 @@ def parse(lines, data, torch_threads):
         data.setdefault(impl, {})[int(cm.group(2))] = ns
 
 
+TORCH_TABLE_HEADING = "PyTorch on the canonical cases"
+
+
 def parse_readme(path, data):
-    """The README's table rows `| case | 1 thread | 2 threads |`: first number column."""
+    """The rows `| case | 1 thread | ... |` of the table under the heading
+    TORCH_TABLE_HEADING (docs/BENCHMARKS.md): the first number column. A file without that
+    heading is read whole."""
     with open(path) as f:
-        for line in f:
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) < 2:
-                continue
-            cm = CASE.match(cells[0])
-            if not cm:
-                continue
-            try:
-                data.setdefault("torch_readme", {})[int(cm.group(2))] = float(cells[1])
-            except ValueError:
-                pass
+        lines = f.readlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("#") and TORCH_TABLE_HEADING in line]
+    if starts:
+        rest = lines[starts[0] + 1:]
+        ends = [i for i, line in enumerate(rest) if line.startswith("#")]
+        lines = rest[:ends[0]] if ends else rest
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2:
+            continue
+        cm = CASE.match(cells[0])
+        if not cm:
+            continue
+        try:
+            data.setdefault("torch_readme", {})[int(cm.group(2))] = float(cells[1])
+        except ValueError:
+            pass
 
 
 def nice_ticks(lo, hi, log):
@@ -217,8 +229,8 @@ def table(data):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("reports", nargs="*", help="report files (default: stdin)")
-    ap.add_argument("-o", "--output", default="c_sweep.svg", help="SVG to write (default c_sweep.svg)")
-    ap.add_argument("--readme", help="shared/bench/README.md: PyTorch figures for the canonical cases")
+    ap.add_argument("-o", "--output", default="c_sweep.svg", help="SVG to write (default c_sweep.svg; the repository keeps docs/c_sweep_v3.svg and docs/c_sweep_v4.svg)")
+    ap.add_argument("--readme", help="docs/BENCHMARKS.md: recorded PyTorch figures for the canonical cases")
     ap.add_argument("--title", default="cross_entropy forward, f32, ns per logit against C")
     ap.add_argument("--linear-y", action="store_true", help="linear y axis (default: log)")
     ap.add_argument("--torch-threads", type=int, default=1, help="torch_peer.py lines to keep")

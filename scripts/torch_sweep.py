@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
-"""PyTorch CPU peer for the class-count sweep of examples/c_sweep.rs.
+"""PyTorch CPU peer for the class-count sweep of benches/c_sweep.rs.
 
-An extension of shared/bench/torch_peer.py (same timing: best of repeats of an inner loop)
+A sibling of scripts/torch_peer.py (same timing: best of repeats of an inner loop)
 to the cases of the xent C sweep: F.cross_entropy forward, f32, mean, class targets, for
 C in {5, 31, 257, 1000, 32000, 128256} with N = round(2^24 / C) (about 16M logits, the
-same N as examples/c_sweep.rs).
+same N as benches/c_sweep.rs).
 
     pip install torch
     taskset -c 1 python3 scripts/torch_sweep.py [threads] [--quick] [--canonical] > torch.tsv
 
-Prints `case<TAB>torch<TAB>ns_per_element` lines, the format of examples/bench_report.rs
-and examples/c_sweep.rs, so scripts/chart.py can read the three outputs concatenated.
---canonical also prints the canonical cases of shared/bench/README.md in the same format
+Prints `case<TAB>torch<TAB>ns_per_element` lines, the format of benches/bench_report.rs
+and benches/c_sweep.rs, so scripts/chart.py can read the three outputs concatenated.
+--canonical also prints the canonical cases of docs/BENCHMARKS.md in the same format
 (f32 forward ones only, via the same definitions as torch_peer.py). A comment line names
 the torch version, its CPU capability and the thread count.
 """

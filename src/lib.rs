@@ -69,10 +69,11 @@
 //! | aarch64 | f32x8 as two NEON registers | ARM servers, Apple silicon |
 //! | `thumbv7em-none-eabihf` | portable arrays | Cortex-M4F and other microcontrollers |
 //!
-//! Measured on a 2-core Zen 4, one core, `cross_entropy` forward on `(512, 32000)` f32
-//! logits: see `docs/BENCHMARKS.md` for every case and build; the v3 build is the floor
-//! most deployments should ask for, and the default SSE2 build costs several times more
-//! per logit in the exp-bound kernels.
+//! The v3 build is the floor most deployments should ask for; the default SSE2 build costs
+//! several times more per logit in the exp-bound kernels. These are static builds: the
+//! binary runs the instructions it was compiled for, and run-time dispatch is not there
+//! yet. The figures for every case and build are in `docs/BENCHMARKS.md` in the
+//! repository.
 //!
 //! # Precision
 //!
@@ -81,7 +82,7 @@
 //! per-row sums use several vector accumulators. Against the scalar path run in f64 (the
 //! oracle), with `eps = 2^-23`, `M` the largest finite `|x|` of a row (of its capped logits
 //! when soft-capped, where an infinite logit caps to a finite `±s`) and `C` its length,
-//! `u = 4 eps (M + ln C + 1)`, the SIMD path is held by `tests/equivalence.rs` to:
+//! `u = 4 eps (M + ln C + 1)`, the SIMD path is held by `tests/equivalence/` to:
 //!
 //! | operation | bound on the absolute error |
 //! |---|---|
@@ -124,7 +125,7 @@
 //!
 //! # NaN and infinity
 //!
-//! As PyTorch (section 8 of its reference in `docs/`):
+//! As PyTorch:
 //! - a NaN logit makes its row's loss and gradient NaN;
 //! - `+inf` anywhere in a row gives NaN (`inf - inf`); a row of only `-inf` gives NaN;
 //! - `-inf` at a non-target class is harmless (its probability is exactly 0), but gives an
@@ -133,8 +134,8 @@
 //! - a probability target of 0 at a `-inf` logit gives NaN (`0 * -inf`), gradient finite;
 //! - ignored rows never affect the loss, but NaN or `+inf` logits there still give a NaN
 //!   gradient row, as in PyTorch (pytorch#11551); `-inf` there gives 0;
-//! - every target ignored: `Mean` is NaN (PyTorch's choice, PR #64572), `Sum` is 0, the
-//!   gradient is exactly 0;
+//! - every target ignored: [`Reduction::Mean`] is NaN (PyTorch's choice, PR #64572),
+//!   [`Reduction::Sum`] is 0, the gradient is exactly 0;
 //! - BCE rejects NaN probabilities and targets with an [`Error`] (PyTorch raises);
 //! - BCE with logits: `x = +inf, y = 1` and `x = -inf, y = 0` give NaN, as in PyTorch.
 //!
@@ -154,24 +155,20 @@
 //! The crate is `#![no_std]` and never allocates: scratch space is a few stack buffers
 //! (f16/bf16 conversion blocks, transposed small-C tiles, per-tile statistics), none over
 //! 1 KiB. Measured on a Cortex-M4F (`embedded/`, stack painted then scanned, release build),
-//! whole calls including every frame use at most about 5.3 KiB: `cross_entropy` 4.6 KiB on
+//! whole calls including every frame use at most about 5.3 KiB: [`cross_entropy`] 4.6 KiB on
 //! rows and 5.3 KiB channel-first (its plain forward takes 256 positions' targets, 1 KiB,
-//! per call), its gradient 4.1 KiB, `log_sum_exp` 2.4 KiB (2026-12-05, after the small-C
+//! per call), its gradient 4.1 KiB, [`log_sum_exp`] 2.4 KiB (2026-12-05, after the small-C
 //! tiles moved out of line), the binary losses under 1.5 KiB; budget 8 KiB.
 //! `tests/no_alloc.rs` counts allocations across every public function (zero), and CI
 //! builds for `thumbv7em-none-eabihf` and links a host staticlib with its own panic
 //! handler. `unsafe` is denied crate-wide (`#![deny(unsafe_code)]`) but for one module,
 //! `simd/arch.rs`: x86 instructions `wide` does not offer, each compiled only into builds
-//! that enable its feature and each measured: F16C's widening of eight f16 values in
-//! registers (the f16 row forward on AVX-512 0.150 -> 0.116 ns/logit), non-temporal
-//! stores of outputs of 24 MiB or more to an aligned address, with their `sfence`, and
-//! prefetches (forward+backward of 512 rows of 32000 f32 on v4 about 0.95 -> 0.45
-//! ns/logit, the row forward from L3 faster and steadier), and AVX-512DQ's `vrangeps`, a
-//! two-sided clamp in one instruction (the f32 row forward on v4 in L2 0.151 -> 0.137
-//! ns/logit, with no block maximum tracked). No function
-//! panics on caller data: every slice is validated against the layout before any kernel
-//! runs, and the fuzz targets in `fuzz/` run the shared differential check on arbitrary
-//! input.
+//! that enable its feature: F16C's widening of eight f16 values in registers,
+//! non-temporal stores of outputs of 24 MiB or more to an aligned address with their
+//! `sfence`, prefetches, and AVX-512DQ's `vrangeps`, a two-sided clamp in one
+//! instruction. No function panics on caller data: every slice is validated against the
+//! layout before any kernel runs, and the fuzz targets in `fuzz/` run the shared
+//! differential check on arbitrary input.
 //!
 //! # MSRV and features
 //!

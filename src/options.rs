@@ -43,7 +43,8 @@ macro_rules! setters {
 /// per-position and gradient variants).
 ///
 /// Defaults are PyTorch's: mean, no weight, `ignore_index = -100`, no smoothing; and no
-/// z-loss, no soft-cap (the extensions of `docs/extensions.md`).
+/// z-loss, no soft-cap (xent's extensions beyond PyTorch: [`z_loss`](Self::z_loss) and
+/// [`softcap`](Self::softcap)).
 ///
 /// ```
 /// use xent::{CrossEntropyOptions, Reduction};
@@ -228,9 +229,10 @@ impl<'a> BceOptions<'a> {
 
 /// Options of [`binary_cross_entropy_with_logits`](crate::binary_cross_entropy_with_logits).
 ///
-/// `weight` and `pos_weight` broadcast like [`BceOptions::weight`]: a length that divides the
-/// input's length, element `i` using index `i % len` (so a `pos_weight` of length `C` is
-/// per last-dimension column of an `(N, C)` input).
+/// [`weight`](Self::weight) and [`pos_weight`](Self::pos_weight) broadcast like
+/// [`BceOptions::weight`]: a length that divides the input's length, element `i` using
+/// index `i % len` (so a `pos_weight` of length `C` is per last-dimension column of an
+/// `(N, C)` input).
 ///
 /// ```
 /// let pw = [3.0_f32];

@@ -1,5 +1,5 @@
-//! Timing helpers shared by the benchmark examples (`bench_report`, `c_sweep`), included
-//! with `#[path]`.
+//! Timing helpers shared by the benchmark harnesses (`benches/bench_report.rs`,
+//! `benches/c_sweep.rs`), included with `#[path]`.
 
 use std::time::Instant;
 use wide::f32x8;

@@ -2,17 +2,17 @@
 //! the chart of `docs/BENCHMARKS.md` (`scripts/chart.py`).
 //!
 //! ```text
-//! cargo run --release --example c_sweep [-- --quick] [-- --scalar] > sweep.tsv
-//! RUSTFLAGS="-C target-cpu=x86-64-v3" taskset -c 1 cargo run --release --example c_sweep
+//! cargo bench --bench c_sweep [-- --quick] [-- --scalar] > sweep.tsv
+//! RUSTFLAGS="-C target-cpu=x86-64-v3" taskset -c 1 cargo bench --bench c_sweep
 //! ```
 //!
-//! Prints the format of `examples/bench_report.rs`, one line per case and implementation,
+//! Prints the format of `benches/bench_report.rs`, one line per case and implementation,
 //! `case<TAB>impl<TAB>ns_per_element`, for C in {5, 31, 257, 1000, 32000, 128256} with
 //! N = 16M / C rounded (so every case reads about 64 MB of logits, past the caches; one
 //! element is one logit): `xent` (the public SIMD path), `floor` (a 4-accumulator SIMD sum
 //! over a buffer of the same bytes, timed in the same run: the memory-read floor) and, with
 //! `--scalar`, `scalar` (the reference path in f32). Each is the best of several
-//! repetitions. Case names follow `shared/bench/README.md`: `ce_fwd_f32_n<N>_c<C>`.
+//! repetitions. Case names follow `docs/BENCHMARKS.md`: `ce_fwd_f32_n<N>_c<C>`.
 
 use std::hint::black_box;
 use xent::{CrossEntropyOptions, Layout};

@@ -1,8 +1,8 @@
-//! Speed report for the canonical cases of `../shared/bench/README.md`.
+//! Speed report for the canonical cases of `docs/BENCHMARKS.md` ("The canonical cases").
 //!
 //! ```text
-//! cargo run --release --example bench_report [-- --quick] [-- FILTER]
-//! RUSTFLAGS="-C target-cpu=x86-64-v4" taskset -c 1 cargo run --release --example bench_report
+//! cargo bench --bench bench_report [-- --quick] [-- FILTER]
+//! RUSTFLAGS="-C target-cpu=x86-64-v3" taskset -c 1 cargo bench --bench bench_report
 //! ```
 //!
 //! Prints one line per case and implementation, `case<TAB>impl<TAB>ns_per_element`, for
@@ -15,6 +15,7 @@
 //! caches before each call.
 //! `--quick` takes fewer repetitions (under a minute in all); `FILTER` keeps the cases
 //! whose name contains it; `--xent-only` times only the xent path (for a profiler).
+//! Other `--` arguments are ignored (`cargo bench` passes `--bench`).
 
 use std::hint::black_box;
 use std::time::Instant;
