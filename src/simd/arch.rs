@@ -42,7 +42,8 @@ pub(crate) fn clamp_abs16(v: [f32; 16], lim: f32) -> [f32; 16] {
 /// ordinary store otherwise (and on builds without AVX-512F).
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn stream16(dst: &mut [f32; 16], v: [f32; 16]) {
-    #[cfg(all(target_arch = "x86_64", target_feature = "avx512f"))]
+    // Not under Miri (which runs no AVX-512 anyway): stdarch's `vmovntps` is inline asm.
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", not(miri)))]
     {
         use core::arch::x86_64::{_mm512_loadu_ps, _mm512_stream_ps};
         let p = dst.as_mut_ptr();
@@ -62,7 +63,8 @@ pub(crate) fn stream16(dst: &mut [f32; 16], v: [f32; 16]) {
 /// 32-byte aligned.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn stream8(dst: &mut [f32; 8], v: [f32; 8]) {
-    #[cfg(all(target_arch = "x86_64", target_feature = "avx"))]
+    // Not under Miri: stdarch writes `vmovntps` as inline assembly, which Miri cannot run.
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx", not(miri)))]
     {
         use core::arch::x86_64::{_mm256_loadu_ps, _mm256_stream_ps};
         let p = dst.as_mut_ptr();
@@ -102,8 +104,9 @@ pub(crate) fn prefetch<const L1: bool, P>(p: *const P, bytes: usize) {
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn stream_fence() {
     // SAFETY: `sfence` needs SSE, which the build enables (`cfg(target_feature = "avx")`
-    // implies it); it touches no memory.
-    #[cfg(all(target_arch = "x86_64", target_feature = "avx"))]
+    // implies it); it touches no memory. Not under Miri, which has no `sfence` (and runs
+    // no streaming store to order).
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx", not(miri)))]
     unsafe {
         core::arch::x86_64::_mm_sfence()
     };

@@ -13,8 +13,9 @@ use crate::simd::vector::{V, Vector};
 /// separate buffer (no write-allocate read of every line; they would not stay in cache
 /// for their reader anyway), and the next tile's input prefetched as they are written. The
 /// threshold lies between the sizes that stay in a large L3 and those that do not
-/// (docs/PERF_NOTES.md, "Streaming stores and the write pass's prefetch").
-pub(crate) const LARGE_BYTES: usize = 24 << 20;
+/// (docs/PERF_NOTES.md, "Streaming stores and the write pass's prefetch"). Under Miri
+/// 4 KiB, so that its small tests reach the streaming stores' unsafe code.
+pub(crate) const LARGE_BYTES: usize = if cfg!(miri) { 4 << 10 } else { 24 << 20 };
 
 /// `out[j] = f(off + j, src[j])` streamed ([`Vector::stream`]): the head up to the
 /// vector-size alignment of `out` as one padded vector, the whole vectors after it
