@@ -52,6 +52,28 @@ use small_c::{SMALL_C, ce_sum_tiles, transpose_tile, untranspose_tile};
 /// The SIMD engine (f32 arithmetic).
 pub(crate) struct Simd;
 
+/// [`ce_sum_n`] of rows with at most [`SMALL_C`] classes: whole tiles transposed
+/// ([`ce_sum_tiles`]); the last, short tile (if any) through the statistics, added first.
+/// Its own function where not forced inline, so that its locals stay out of the frame of
+/// [`ce_sum_n`], which the row path's deep call chain goes through.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn ce_sum_small_rows<T: Element, const N: usize>(
+    x: &[T],
+    lay: Layout,
+    p0: usize,
+    tv: &[f32],
+    w: Option<&[f32]>,
+) -> f32 {
+    let k = tv.len();
+    let whole = k - k % TILE;
+    let mut sum = Acc::new();
+    if whole < k {
+        sum.add(Simd::ce_sum_from_stats(x, lay, p0 + whole, &tv[whole..], w));
+    }
+    sum.add(ce_sum_tiles::<T, N>(x, lay, p0, &tv[..whole], w));
+    sum.get()
+}
+
 /// [`Engine::ce_sum`] of the SIMD engine, with the class count `N` known at compile time
 /// (`N == lay.classes()`) or 0 when it is not. Out of line (called once per 256
 /// positions): inlined into the loss driver, it took more instructions.
@@ -72,15 +94,7 @@ pub(crate) fn ce_sum_n<T: Element, const N: usize>(
         if classes > SMALL_C || !TILE.is_multiple_of(l) {
             return Simd::ce_sum_from_stats(x, lay, p0, tv, w);
         }
-        // Whole tiles transposed; the last, short one (if any) through the statistics,
-        // added first.
-        let whole = k - k % TILE;
-        let mut sum = Acc::new();
-        if whole < k {
-            sum.add(Simd::ce_sum_from_stats(x, lay, p0 + whole, &tv[whole..], w));
-        }
-        sum.add(ce_sum_tiles::<T, N>(x, lay, p0, &tv[..whole], w));
-        return sum.get();
+        return ce_sum_small_rows::<T, N>(x, lay, p0, tv, w);
     }
     let (mut sum, mut vsum) = (Acc::new(), LaneAcc::<V>::new());
     // The runs themselves, not `ColumnGroups`: fewer instructions (the icount gate's
