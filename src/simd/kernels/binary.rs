@@ -343,8 +343,6 @@ pub(crate) fn binary_run<W: Vector, T: Element, const PER_POSITION: bool, const 
 /// then the scalar scan only when something is outside.
 #[inline(never)]
 pub(crate) fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize> {
-    // Whole-buffer vector test (no branch per vector); the scalar scan finds the
-    // position only when something is outside.
     let (zero, one) = (V::splat(0.0), V::splat(1.0));
     let inside = |f: &[f32]| {
         let (vecs, tail) = V::split(f);
