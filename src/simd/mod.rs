@@ -1,10 +1,11 @@
 //! The fast engine: SIMD kernels on `wide`, generic over a small vector trait.
 
 mod arch;
+mod dispatch;
 pub(crate) mod kernels;
 pub(crate) mod vector;
 
-pub(crate) use kernels::Simd;
+pub(crate) use dispatch::Simd;
 
 /// Asks for every cache line of `v`, `ahead` bytes on, to be brought into L1 (a hint: the
 /// lines past the end of `v`'s allocation are never read). Nothing without SSE.
