@@ -15,7 +15,7 @@ pub(crate) struct Simd;
 /// `Kernels::<W>::$method($args)` for the active backend `W`, in its entry point.
 macro_rules! dispatch {
     ($method:ident($($arg:expr),* $(,)?)) => {
-        V::outline(|| Kernels::<V>::$method($($arg),*))
+        V::outline(#[cfg_attr(not(xent_opt0), inline(always))] move || Kernels::<V>::$method($($arg),*))
     };
 }
 

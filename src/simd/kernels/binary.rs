@@ -203,6 +203,7 @@ impl<W: Vector> BinaryRun<'_, W> {
         macro_rules! run {
             ($kind:expr, $hard:expr) => {
                 self.lanes::<PER_POSITION, WITH_GRAD>(
+                    #[cfg_attr(not(xent_opt0), inline(always))]
                     move |x, y, p| binary_vec::<W, WITH_GRAD>($kind, $hard, x, y, p),
                     xf,
                     yf,
@@ -343,7 +344,10 @@ pub(crate) fn binary_run<W: Vector, T: Element, const PER_POSITION: bool, const 
 /// then the scalar scan only when something is outside.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn first_outside_unit<W: Vector, T: Element>(v: &[T]) -> Option<usize> {
-    W::outline(|| first_outside_unit_in::<W, T>(v))
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || first_outside_unit_in::<W, T>(v),
+    )
 }
 
 /// [`first_outside_unit`]'s body.

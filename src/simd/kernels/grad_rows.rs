@@ -152,7 +152,10 @@ pub(crate) fn map_row_large<W: Vector, T: Element>(
     ahead: usize,
     f: &impl Fn(usize, W) -> W,
 ) {
-    W::outline(|| map_row_large_in(dst, start, len, ahead, f))
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || map_row_large_in(dst, start, len, ahead, f),
+    )
 }
 
 /// [`map_row_large`]'s body.

@@ -87,7 +87,10 @@ pub(crate) fn ce_sum_n<W: Vector, T: Element, const N: usize>(
     tv: &[f32],
     w: Option<&[f32]>,
 ) -> f32 {
-    W::outline(|| ce_sum_n_in::<W, T, N>(x, lay, p0, tv, w))
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || ce_sum_n_in::<W, T, N>(x, lay, p0, tv, w),
+    )
 }
 
 /// [`ce_sum_n`]'s body.
@@ -215,7 +218,10 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
 
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn ce_sum_from_stats<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> f32 {
-        W::outline(|| ce_sum_by_stats::<Self, f32, T>(x, lay, p0, tv, w))
+        W::outline(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            move || ce_sum_by_stats::<Self, f32, T>(x, lay, p0, tv, w),
+        )
     }
 
     #[cfg_attr(not(xent_opt0), inline(always))]

@@ -174,7 +174,10 @@ pub(crate) fn ce_sum_tiles<W: Vector, T: Element, const N: usize>(
     tv: &[f32],
     w: Option<&[f32]>,
 ) -> f32 {
-    W::outline(|| ce_sum_tiles_in::<W, T, N>(x, lay, p0, tv, w))
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || ce_sum_tiles_in::<W, T, N>(x, lay, p0, tv, w),
+    )
 }
 
 /// [`ce_sum_tiles`]' body.

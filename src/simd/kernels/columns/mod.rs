@@ -114,16 +114,19 @@ pub(crate) fn soft_stats_channel_first<W: Vector, T: Element, U: Element>(
     w: Option<&[f32]>,
     out: &mut [SoftStats<f32>],
 ) {
-    W::outline(|| {
-        let classes = lay.classes();
-        for (q, n, base) in ColumnGroups::<W>::new(lay, p0, out.len()) {
-            if n == W::LANES {
-                group_soft_stats::<W, T, U>(x, t, base, lay.inner(), classes, eps, w, &mut out[q..]);
-            } else {
-                Scalar::soft_stats(x, t, lay, p0 + q, eps, w, &mut out[q..q + n]);
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || {
+            let classes = lay.classes();
+            for (q, n, base) in ColumnGroups::<W>::new(lay, p0, out.len()) {
+                if n == W::LANES {
+                    group_soft_stats::<W, T, U>(x, t, base, lay.inner(), classes, eps, w, &mut out[q..]);
+                } else {
+                    Scalar::soft_stats(x, t, lay, p0 + q, eps, w, &mut out[q..q + n]);
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 /// [`Engine::soft_grad`] of the SIMD engine on a channel-first layout.
@@ -137,16 +140,19 @@ pub(crate) fn soft_grad_channel_first<W: Vector, T: Element, U: Element>(
     eps: f32,
     w: Option<&[f32]>,
 ) {
-    W::outline(|| {
-        let classes = lay.classes();
-        for (q, n, base) in ColumnGroups::<W>::new(lay, p0, coef.len()) {
-            if n == W::LANES {
-                group_soft_grad::<W, T, U>(dst, t, base, lay.inner(), classes, &coef[q..], eps, w);
-            } else {
-                Scalar::soft_grad(dst, t, lay, p0 + q, &coef[q..q + n], eps, w);
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || {
+            let classes = lay.classes();
+            for (q, n, base) in ColumnGroups::<W>::new(lay, p0, coef.len()) {
+                if n == W::LANES {
+                    group_soft_grad::<W, T, U>(dst, t, base, lay.inner(), classes, &coef[q..], eps, w);
+                } else {
+                    Scalar::soft_grad(dst, t, lay, p0 + q, &coef[q..q + n], eps, w);
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 /// [`Engine::normalize`] of the SIMD engine on a channel-first layout.
@@ -159,14 +165,17 @@ pub(crate) fn normalize_channel_first<W: Vector, T: Element>(
     log: bool,
     out: &mut [f32],
 ) {
-    W::outline(|| {
-        let classes = lay.classes();
-        for (q, n, base) in ColumnGroups::<W>::new(lay, p0, st.len()) {
-            if n == W::LANES {
-                group_normalize::<W, T>(x, base, lay.inner(), classes, &st[q..], log, out);
-            } else {
-                Scalar::normalize(x, lay, p0 + q, &st[q..q + n], log, out);
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || {
+            let classes = lay.classes();
+            for (q, n, base) in ColumnGroups::<W>::new(lay, p0, st.len()) {
+                if n == W::LANES {
+                    group_normalize::<W, T>(x, base, lay.inner(), classes, &st[q..], log, out);
+                } else {
+                    Scalar::normalize(x, lay, p0 + q, &st[q..q + n], log, out);
+                }
             }
-        }
-    })
+        },
+    )
 }
