@@ -1,6 +1,7 @@
 //! The fast engine: SIMD kernels on `wide`, generic over a small vector trait.
 
 mod arch;
+pub(crate) mod detect;
 pub(crate) mod kernels;
 pub(crate) mod vector;
 
