@@ -96,8 +96,9 @@ impl<T: Element, R: Real> GradDst<'_, T, R> {
     }
 }
 
-/// The per-element work of every loss; see the module docs.
-pub(crate) trait Engine<R: Real> {
+/// The softmax statistics of an engine: a trait of its own so that a caller can put them
+/// in a function of their own ([`ce_sum_by_stats`]).
+pub(crate) trait ClassStats<R: Real> {
     /// Statistics of positions `p0 .. p0 + out.len()`; `tgt[q]` is the target class of
     /// position `p0 + q` or [`NO_TARGET`].
     #[allow(clippy::too_many_arguments)]
@@ -111,7 +112,10 @@ pub(crate) trait Engine<R: Real> {
         want: Want,
         out: &mut [Stats<R>],
     );
+}
 
+/// The per-element work of every loss; see the module docs.
+pub(crate) trait Engine<R: Real>: ClassStats<R> {
     /// The plain cross-entropy (no smoothing, z-loss or soft-cap) summed over positions
     /// `p0 .. p0 + tv.len()`: `Σ w[t] ((max - x_t) + lse_rel)` over positions with a
     /// target, `tv[q]` the target class of position `p0 + q` as an f32 (-1 for none; exact,
@@ -197,10 +201,10 @@ pub(crate) trait Engine<R: Real> {
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize>;
 }
 
-/// [`Engine::ce_sum_from_stats`]' default: [`Engine::class_stats`] a tile at a time,
-/// summed. A function of its own so that an engine can run it inside its entry point.
-#[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn ce_sum_by_stats<E: Engine<R>, R: Real, T: Element>(
+/// [`Engine::ce_sum_from_stats`]' default: `E`'s [`ClassStats::class_stats`] a tile at a
+/// time, summed. A function of its own so that an engine can give it statistics that run
+/// in a function of their own.
+pub(crate) fn ce_sum_by_stats<E: ClassStats<R>, R: Real, T: Element>(
     x: &[T],
     lay: Layout,
     p0: usize,

@@ -398,6 +398,9 @@ fn check(what: &str, name: &str, got: &[f64], want: &[f64], rel: f64) -> Result<
     Ok(())
 }
 
+#[path = "support/isa.rs"]
+mod isa;
+
 fn fixtures_dir() -> PathBuf {
     std::env::var_os("XENT_FIXTURES")
         .map(PathBuf::from)
@@ -408,6 +411,28 @@ fn main() {
     let dir = fixtures_dir();
     let mut failures = Vec::new();
     let mut counted = Vec::new();
+    // Every instruction set this CPU and build can run, in turn (the scalar paths again
+    // each time: they are cheap).
+    for level in isa::levels() {
+        assert_eq!(xent::set_max_isa(level), level);
+        run_families(&dir, level, &mut failures, &mut counted);
+    }
+    let total: usize = counted.iter().sum();
+    if !failures.is_empty() {
+        eprintln!("{}", failures.join("\n"));
+        println!("fixtures: {} passed, {} failed", total - failures.len(), failures.len());
+        std::process::exit(1);
+    }
+    println!("fixtures: {total} passed on {:?}, 0 failed", isa::levels());
+}
+
+/// Every case of every family on the active instruction set `level`.
+fn run_families(
+    dir: &std::path::Path,
+    level: xent::Isa,
+    failures: &mut Vec<String>,
+    counted: &mut Vec<usize>,
+) {
     for family in FAMILIES {
         let path = dir.join(format!("{family}.json"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -441,7 +466,7 @@ fn main() {
                     other => panic!("{name}: unknown dtype {other}"),
                 };
                 let Some(got) = got else { continue };
-                let tag = format!("{name} [{path:?}]");
+                let tag = format!("{name} [{path:?}, {level}]");
                 let rel = 2e-5;
                 let r = if path == Path::FastInPlace {
                     check("grad", &tag, &got.grad, &want_grad, rel + store_rel)
@@ -470,13 +495,6 @@ fn main() {
             }
         }
         counted.push(cases.len());
-        println!("fixtures {family}: {} cases passed", cases.len());
+        println!("fixtures {family} on {level}: {} cases run", cases.len());
     }
-    let total: usize = counted.iter().sum();
-    if !failures.is_empty() {
-        eprintln!("{}", failures.join("\n"));
-        println!("fixtures: {} passed, {} failed", total - failures.len(), failures.len());
-        std::process::exit(1);
-    }
-    println!("fixtures: {total} passed, 0 failed");
 }

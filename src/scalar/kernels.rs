@@ -5,7 +5,7 @@
 //! (max, then the sums relative to it), `libm` for every transcendental function.
 
 use crate::element::real;
-use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
+use crate::engine::{Binary, ClassStats, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
 use crate::error::bce_domain;
 use crate::{Element, Error, Layout, Real};
 
@@ -68,7 +68,7 @@ pub(crate) fn sigmoid<R: Real>(x: R) -> R {
     }
 }
 
-impl<R: Real> Engine<R> for Scalar {
+impl<R: Real> ClassStats<R> for Scalar {
     fn class_stats<T: Element>(
         x: &[T],
         lay: Layout,
@@ -100,7 +100,9 @@ impl<R: Real> Engine<R> for Scalar {
             *st = Stats { max: m, lse_rel: s.ln(), xt, sx, above };
         }
     }
+}
 
+impl<R: Real> Engine<R> for Scalar {
     fn class_grad<T: Element>(
         dst: &mut GradDst<'_, T, R>,
         lay: Layout,

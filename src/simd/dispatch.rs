@@ -5,8 +5,8 @@
 //! selects it at compile time.
 
 use super::kernels::Kernels;
-use super::vector::{V, Vector};
-use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
+use super::vector::{V, Vector, outline};
+use crate::engine::{Binary, ClassStats, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
 use crate::{Element, Error, Layout};
 
 /// The SIMD engine (f32 arithmetic), dispatched per call.
@@ -14,17 +14,15 @@ pub(crate) struct Simd;
 
 /// `Kernels::<W>::$method($args)` for the active backend `W`, in its entry point.
 macro_rules! dispatch {
-    ($method:ident($($arg:expr),* $(,)?)) => {
-        V::outline(#[cfg_attr(not(xent_opt0), inline(always))] move || Kernels::<V>::$method($($arg),*))
+    ($method:ident($($arg:ident),+ $(,)?)) => {
+        Kernels::<V>::$method($($arg),+)
+    };
+    (outline $method:ident($($arg:ident),+ $(,)?)) => {
+        outline!(V, Kernels::<V>::$method, ($($arg),+))
     };
 }
 
-impl Engine<f32> for Simd {
-    #[inline]
-    fn cap(v: f32, s: f32) -> f32 {
-        dispatch!(cap(v, s))
-    }
-
+impl ClassStats<f32> for Simd {
     #[inline]
     fn class_stats<T: Element>(
         x: &[T],
@@ -37,6 +35,13 @@ impl Engine<f32> for Simd {
         out: &mut [Stats<f32>],
     ) {
         dispatch!(class_stats(x, lay, p0, tgt, cap, w, want, out))
+    }
+}
+
+impl Engine<f32> for Simd {
+    #[inline]
+    fn cap(v: f32, s: f32) -> f32 {
+        dispatch!(cap(v, s))
     }
 
     #[inline]
@@ -103,7 +108,7 @@ impl Engine<f32> for Simd {
         per: Option<&mut [f32]>,
         grad: Option<(&mut [f32], f32)>,
     ) -> Result<f32, Error> {
-        dispatch!(binary(kind, x, y, i0, w, pw, per, grad))
+        dispatch!(outline binary(kind, x, y, i0, w, pw, per, grad))
     }
 
     #[inline]

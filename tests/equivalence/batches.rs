@@ -11,6 +11,7 @@ use super::*;
 #[test]
 #[cfg_attr(not(target_arch = "x86_64"), ignore = "streaming stores and prefetches are x86's")]
 fn streamed_outputs_match_single_rows() {
+    crate::isa::init();
     let mut rng = Rng(78);
     let (n, c) = if cfg!(miri) { (6usize, 203usize) } else { (160, 40_003) };
     let lay = Layout::rows(n, c);
@@ -67,6 +68,7 @@ fn streamed_outputs_match_single_rows() {
 #[test]
 #[cfg_attr(miri, ignore = "rows of 40000 logits; the tiling is the same arithmetic as any batch")]
 fn long_row_batches_match_single_rows() {
+    crate::isa::init();
     let mut rng = Rng(77);
     // 160 KB and 20 KB rows: one row a tile, and a dozen.
     for c in [40_000usize, 5_000] {

@@ -100,15 +100,18 @@ fn binary_for<T: Element>(seed: u64) {
 
 #[test]
 fn binary_f32() {
+    crate::isa::init();
     binary_for::<f32>(21);
 }
 
 #[test]
 fn binary_f16() {
+    crate::isa::init();
     binary_for::<f16>(22);
 }
 
 #[test]
 fn binary_bf16() {
+    crate::isa::init();
     binary_for::<bf16>(23);
 }

@@ -21,6 +21,14 @@ const OFFSETS: usize = if cfg!(miri) { 2 } else { 16 };
 #[path = "../support/rng.rs"]
 mod rng;
 use rng::Rng;
+#[path = "../support/isa.rs"]
+mod isa;
+
+/// Every test of this binary again on each lower instruction set this CPU supports.
+#[test]
+fn every_isa_level() {
+    isa::run_other_levels("every_isa_level");
+}
 
 const SPECIALS: [f32; 8] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 1e-30, 1e-40, -3.0e38];
 

@@ -265,16 +265,19 @@ fn problems<T: Element>(seed: u64) {
 
 #[test]
 fn problems_f32() {
+    crate::isa::init();
     problems::<f32>(11);
 }
 
 #[test]
 fn problems_f16() {
+    crate::isa::init();
     problems::<f16>(12);
 }
 
 #[test]
 fn problems_bf16() {
+    crate::isa::init();
     problems::<bf16>(13);
 }
 
@@ -354,11 +357,13 @@ fn column_specials<T: Element>(seed: u64) {
 #[test]
 #[cfg_attr(miri, ignore)]
 fn column_specials_f32() {
+    crate::isa::init();
     column_specials::<f32>(14);
 }
 
 #[test]
 #[cfg_attr(miri, ignore)]
 fn column_specials_bf16() {
+    crate::isa::init();
     column_specials::<bf16>(15);
 }

@@ -158,16 +158,19 @@ fn rows_for<T: Element>(seed: u64) {
 
 #[test]
 fn rows_f32() {
+    crate::isa::init();
     rows_for::<f32>(1);
 }
 
 #[test]
 fn rows_f16() {
+    crate::isa::init();
     rows_for::<f16>(2);
 }
 
 #[test]
 fn rows_bf16() {
+    crate::isa::init();
     rows_for::<bf16>(3);
 }
 
@@ -232,11 +235,13 @@ fn pipelined_rows<T: Element>(seed: u64) {
 
 #[test]
 fn pipelined_rows_f32() {
+    crate::isa::init();
     pipelined_rows::<f32>(41);
 }
 
 #[test]
 fn pipelined_rows_f16() {
+    crate::isa::init();
     pipelined_rows::<f16>(42);
 }
 
@@ -326,11 +331,13 @@ fn long_rows<T: Element>(seed: u64) {
 
 #[test]
 fn long_rows_f32() {
+    crate::isa::init();
     long_rows::<f32>(31);
 }
 
 #[test]
 fn long_rows_f16() {
+    crate::isa::init();
     long_rows::<f16>(32);
 }
 
@@ -343,6 +350,7 @@ fn long_rows_f16() {
 #[test]
 #[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
 fn adversarial_long_rows() {
+    crate::isa::init();
     let n = 1 << 20;
     let unit = |x: &[f32]| 4.0 * EPS * (row_scale(x) + (x.len() as f64).ln() + 1.0);
     let mut rows: Vec<(String, Vec<f32>)> = Vec::new();

@@ -12,6 +12,7 @@ use xent::Reduction;
 /// gradient as `expm1(99.3) = inf`.
 #[test]
 fn softcap_far_above_logits_zeroes_them() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[100.0, 0.0]),
         targets: vec![0],
@@ -28,6 +29,7 @@ fn softcap_far_above_logits_zeroes_them() {
 /// literal is the fuzz target's reproducer, pasted as printed.
 #[test]
 fn nll_mean_with_subnormal_weight() {
+    crate::isa::init();
     let case = Case {
         family: Family::Nll,
         dtype: Dtype::F32,
@@ -54,6 +56,7 @@ fn nll_mean_with_subnormal_weight() {
 /// `focal` target: the same subnormal-weight mean for the softmax focal loss (gamma 0).
 #[test]
 fn softmax_focal_mean_with_subnormal_weight() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[75.375, -78.753_91, 3.0, -11.0]),
         targets: vec![3],
@@ -73,6 +76,7 @@ fn softmax_focal_mean_with_subnormal_weight() {
 /// non-finite).
 #[test]
 fn bce_logits_overflowing_pos_weight_sum() {
+    crate::isa::init();
     let case = Case {
         family: Family::BceLogits,
         dtype: Dtype::F32,
@@ -121,6 +125,7 @@ fn bce_logits_overflowing_pos_weight_sum() {
 /// 0.5 (check: `denominator_error` is infinite when `Σ |w_y|` nears f32::MAX).
 #[test]
 fn softmax_focal_mean_denominator_overflows() {
+    crate::isa::init();
     let case = Case {
         family: Family::SoftmaxFocal,
         dtype: Dtype::F32,
@@ -156,6 +161,7 @@ fn softmax_focal_mean_denominator_overflows() {
 /// for sums too).
 #[test]
 fn nll_sum_of_subnormal_losses() {
+    crate::isa::init();
     let case = Case {
         family: Family::Nll,
         dtype: Dtype::F32,
@@ -200,6 +206,7 @@ fn nll_sum_of_subnormal_losses() {
 /// flush of tiny exps to 0, where the oracle's 2.9e-40 gives `-inf` (check: `flushed`).
 #[test]
 fn ce_infinite_weight_times_flushed_probability() {
+    crate::isa::init();
     let case = Case {
         index: Index::I32,
         logits: bits(&[91.0, 0.011_718_75]),
@@ -219,6 +226,7 @@ fn ce_infinite_weight_times_flushed_probability() {
 /// subnormal `t'` times `|w|`.
 #[test]
 fn probs_subnormal_smoothed_target_times_huge_weight() {
+    crate::isa::init();
     let c = 15;
     let mut w = vec![0x3e80_0000u32; c];
     w[..5].fill(0x413b_0000);
@@ -246,6 +254,7 @@ fn probs_subnormal_smoothed_target_times_huge_weight() {
 /// of such a difference.
 #[test]
 fn bce_logits_infinite_weight_times_rounded_difference() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[84.328_125, 0.5]),
         soft: bits(&[1.0, 1.0]),
@@ -266,6 +275,7 @@ fn bce_logits_infinite_weight_times_rounded_difference() {
 /// relative to its parts.
 #[test]
 fn probs_smoothed_negative_targets_cancel() {
+    crate::isa::init();
     let case = Case {
         dtype: Dtype::F16,
         logits: vec![0x5340, 0x0000],
@@ -286,6 +296,7 @@ fn probs_smoothed_negative_targets_cancel() {
 /// for such zero denominators.
 #[test]
 fn ce_zero_weight_mean_of_cancelling_smoothing() {
+    crate::isa::init();
     let case = Case {
         dtype: Dtype::F16,
         index: Index::U32,
@@ -309,6 +320,7 @@ fn ce_zero_weight_mean_of_cancelling_smoothing() {
 /// lacked that allowance for the focal gradient.
 #[test]
 fn focal_infinite_weight_times_flushed_probability() {
+    crate::isa::init();
     let case = Case {
         index: Index::U32,
         logits: bits(&[0.0, 0.0, -0.125, 0.0, 0.0, 0.0, -89.445_31]),
@@ -328,6 +340,7 @@ fn focal_infinite_weight_times_flushed_probability() {
 /// f32::MAX).
 #[test]
 fn ce_mean_denominator_overflows() {
+    crate::isa::init();
     let case = Case {
         family: Family::Ce,
         dtype: Dtype::F32,
@@ -365,6 +378,7 @@ fn ce_mean_denominator_overflows() {
 /// (check: a gradient may be non-finite when `Σ |w t'|` nears f32::MAX).
 #[test]
 fn probs_partial_sums_overflow() {
+    crate::isa::init();
     let case = Case {
         family: Family::Probs,
         dtype: Dtype::F32,
@@ -418,6 +432,7 @@ fn probs_partial_sums_overflow() {
 /// documented flush made 0: NaN where the oracle has an infinity (check: `flushed`).
 #[test]
 fn ce_infinite_coefficient_times_flushed_probability() {
+    crate::isa::init();
     let case = Case {
         family: Family::Ce,
         dtype: Dtype::F32,
@@ -451,6 +466,7 @@ fn ce_infinite_coefficient_times_flushed_probability() {
 /// (check: `underflow`, `1 - p_t` below f32's normal range with y outside [0, 1]).
 #[test]
 fn sigmoid_focal_one_minus_pt_underflows() {
+    crate::isa::init();
     let case = Case {
         family: Family::SigmoidFocal,
         dtype: Dtype::F32,
@@ -501,6 +517,7 @@ fn sigmoid_focal_one_minus_pt_underflows() {
 /// non-finite value when `Σ |l_i|` nears f32::MAX).
 #[test]
 fn bce_logits_lane_sums_overflow() {
+    crate::isa::init();
     let case = Case {
         family: Family::BceLogits,
         dtype: Dtype::F32,
@@ -551,6 +568,7 @@ fn bce_logits_lane_sums_overflow() {
 /// its bound NaN).
 #[test]
 fn ce_huge_weight_single_class_sum() {
+    crate::isa::init();
     let case = Case {
         family: Family::Ce,
         dtype: Dtype::F32,
@@ -581,6 +599,7 @@ fn ce_huge_weight_single_class_sum() {
 #[test]
 #[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
 fn long_runs_of_equal_terms_within_lse_bound() {
+    crate::isa::init();
     let sizes: &[usize] = &[200, 1023, 1025, 4020];
     for &c in sizes {
         for a in [5.0f32, (c as f32).ln(), 12.0, 15.9] {
@@ -615,6 +634,7 @@ fn long_runs_of_equal_terms_within_lse_bound() {
 #[test]
 #[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
 fn block_maximum_climbs_jumps_and_falls() {
+    crate::isa::init();
     let c = 5000;
     let noise = |i: usize| ((i as f32) * 0.37).sin();
     let patterns: Vec<(&str, Vec<f32>)> = vec![
@@ -663,6 +683,7 @@ fn block_maximum_climbs_jumps_and_falls() {
 #[test]
 #[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
 fn smoothing_sum_of_logits_near_f32_max() {
+    crate::isa::init();
     let c = 2500;
     let step = 2f32.powi(104);
     let mut logits = Vec::new();

@@ -14,6 +14,7 @@ use xent::{CrossEntropyOptions, Layout, NllOptions, Reduction};
 /// propagate it).
 #[test]
 fn fixed_exp_of_nan_with_payload_is_finite_lse() {
+    crate::isa::init();
     let row = [f32::from_bits(0x7fc0_0001), 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5];
     let lse = xent::log_sum_exp(&row);
     assert!(lse.is_nan(), "log_sum_exp of a row holding NaN: {lse}");
@@ -26,6 +27,7 @@ fn fixed_exp_of_nan_with_payload_is_finite_lse() {
 /// CE and soft-target gradients of such rows are finite garbage the same way.
 #[test]
 fn fixed_exp_of_nan_with_payload_is_finite_softmax() {
+    crate::isa::init();
     let mut x = vec![0.0_f32; 16 * 5];
     x[3] = f32::from_bits(0xffc0_0000); // -NaN in row 0
     let case = Case { logits: bits(&x), ..Case::new(Family::Lse, Lay::Rows(16, 5)) }.sized();
@@ -40,6 +42,7 @@ fn fixed_exp_of_nan_with_payload_is_finite_softmax() {
 #[test]
 #[cfg_attr(miri, ignore = "the loop it detects would run on under Miri")]
 fn fixed_huge_batch_of_zero_classes_loops() {
+    crate::isa::init();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let lay = Layout::rows(usize::MAX / 3, 0);
@@ -59,6 +62,7 @@ fn fixed_huge_batch_of_zero_classes_loops() {
 /// scalar twin's `s * tanh(x / s)` is fine (loss ln 2 here).
 #[test]
 fn fixed_softcap_with_overflowing_reciprocal() {
+    crate::isa::init();
     let o = CrossEntropyOptions::new().with_softcap(Some(1e-40));
     let x = [0.0_f32, 1.0];
     let fast = xent::cross_entropy(&x, Layout::unbatched(2), &[0_i64], &o).unwrap();
@@ -75,6 +79,7 @@ fn fixed_softcap_with_overflowing_reciprocal() {
 /// here; only the SIMD row path is right.
 #[test]
 fn fixed_nan_weight_of_another_class_poisons_gradient() {
+    crate::isa::init();
     let w = [1.0_f32, f32::NAN, 1.0];
     let o = CrossEntropyOptions::new().with_weight(Some(&w)).with_reduction(Reduction::Sum);
     let x = [1.0_f32, 2.0, 3.0];
@@ -97,6 +102,7 @@ fn fixed_nan_weight_of_another_class_poisons_gradient() {
 /// the target logit, `inf * 0 = NaN` there.
 #[test]
 fn fixed_smoothing_with_infinite_weight_is_nan() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[1.0, 0.0, 0.0]),
         targets: vec![1],
@@ -116,6 +122,7 @@ fn fixed_smoothing_with_infinite_weight_is_nan() {
 /// the row kernel's 16 accumulators and 1024-blocks stay inside the bound.)
 #[test]
 fn fixed_column_lse_sum_exceeds_documented_bound() {
+    crate::isa::init();
     let (c, inner) = (202, 8);
     let mut x = vec![0.0_f32; c * inner];
     x[..inner].fill(7.906_25);
@@ -128,6 +135,7 @@ fn fixed_column_lse_sum_exceeds_documented_bound() {
 /// where the scalar twin (and PyTorch) write `(pw y + 1 - y) sigmoid(x) - pw y = NaN`.
 #[test]
 fn fixed_bce_logits_infinite_target_with_pos_weight() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[0.0]),
         soft: bits(&[f32::INFINITY]),
@@ -146,6 +154,7 @@ fn fixed_bce_logits_infinite_target_with_pos_weight() {
 /// (as in torchvision), so the two paths should agree.
 #[test]
 fn fixed_sigmoid_focal_target_outside_unit() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[-20.0]),
         soft: bits(&[-0.1]),
@@ -161,6 +170,7 @@ fn fixed_sigmoid_focal_target_outside_unit() {
 /// `ce dmd` term out when gamma = 0 and returns a finite gradient.
 #[test]
 fn fixed_sigmoid_focal_gamma0_nan_ce_grad() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[f32::NEG_INFINITY]),
         soft: bits(&[1.0]),
@@ -182,6 +192,7 @@ fn fixed_sigmoid_focal_gamma0_nan_ce_grad() {
 #[test]
 #[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
 fn fixed_long_capped_row_lse_bound() {
+    crate::isa::init();
     let c = 4020;
     let mut x = vec![0u32; c];
     x[0] = 0xb900;
@@ -211,6 +222,7 @@ fn fixed_long_capped_row_lse_bound() {
 /// than `4.8e-7`).
 #[test]
 fn fixed_subnormal_smoothing_gradient_coefficient() {
+    crate::isa::init();
     let case = Case {
         dtype: Dtype::F16,
         index: Index::I32,
@@ -240,6 +252,7 @@ fn fixed_subnormal_smoothing_gradient_coefficient() {
 /// (`log1m_fix`: `ln(u)` plus what rounding `u = 1 - p` lost, without a division).
 #[test]
 fn fixed_bce_log1p_of_tiny_probability() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[f32::from_bits(1), 0.5, 1e-30, 0.25]),
         soft: bits(&[0.0, 0.0, 0.0, 1.0]),
@@ -259,6 +272,7 @@ fn fixed_bce_log1p_of_tiny_probability() {
 /// scalar twin (`sech2`).
 #[test]
 fn fixed_softcap_chain_factor_cancelled() {
+    crate::isa::init();
     let case = Case {
         index: Index::U8,
         logits: bits(&[
@@ -314,6 +328,7 @@ fn fixed_softcap_chain_factor_cancelled() {
 /// (`target_slot` takes `tanh` from the raw logit, read before the row is overwritten).
 #[test]
 fn fixed_subnormal_softcap_target_gradient() {
+    crate::isa::init();
     let mut x = vec![0.0_f32; 51 * 3];
     for lay in [Lay::Rows(3, 51), Lay::ChannelFirst(1, 51, 3)] {
         x.iter_mut().for_each(|v| *v = 0.0);
@@ -339,6 +354,7 @@ fn fixed_subnormal_softcap_target_gradient() {
 /// `loss/class.rs`: `eps * smooth / C`, one rounding to a subnormal each.
 #[test]
 fn fixed_subnormal_smoothing_divided_first() {
+    crate::isa::init();
     let case = Case {
         index: Index::U32,
         logits: bits(&[0.773_437_5, 0.996_093_75, 59.828_125, 21.519_531, 40.773_438, 0.0, 53.0]),
@@ -365,6 +381,7 @@ fn fixed_subnormal_smoothing_divided_first() {
 #[test]
 #[cfg_attr(miri, ignore = "numerics at sizes Miri would take minutes over; no new unsafe or UB surface")]
 fn fixed_long_smoothing_sums_exceed_documented_bound() {
+    crate::isa::init();
     let c = 3804;
     let mut x = vec![0.0_f32; c];
     x[0] = f32::NEG_INFINITY;
@@ -389,6 +406,7 @@ fn fixed_long_smoothing_sums_exceed_documented_bound() {
 /// terms are then `w_j (max - x_j)` exactly).
 #[test]
 fn fixed_smoothing_with_infinite_weight_still_nan() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[123.281_25, -103.9, 103.9, -103.9, -32.191_406, -15.375]),
         targets: vec![1],
@@ -413,6 +431,7 @@ fn fixed_smoothing_with_infinite_weight_still_nan() {
 /// backward caps a target logit as its engine's forward does).
 #[test]
 fn fixed_softcap_near_f32_max_gradient_inf() {
+    crate::isa::init();
     let case = Case {
         logits: bits(&[9.605_749e35, 0.0, 1.0]),
         targets: vec![0],
@@ -434,6 +453,7 @@ fn fixed_softcap_near_f32_max_gradient_inf() {
 /// within a tile too.
 #[test]
 fn fixed_plain_forward_tile_sum_exceeds_documented_bound() {
+    crate::isa::init();
     let case = Case {
         family: Family::Ce,
         dtype: Dtype::F16,
@@ -560,6 +580,7 @@ fn fixed_plain_forward_tile_sum_exceeds_documented_bound() {
 /// `z * (lse * lse)`, one rounding into the subnormal range.
 #[test]
 fn fixed_subnormal_z_loss_product_order() {
+    crate::isa::init();
     let case = Case {
         index: Index::U32,
         logits: bits(&[61.0625, 61.0625]),
@@ -587,6 +608,7 @@ fn fixed_subnormal_z_loss_product_order() {
     ignore = "NaN propagation, no unsafe or UB surface; rows of 2053 logits are slow under Miri"
 )]
 fn fixed_nan_among_neg_inf_logits_is_nan() {
+    crate::isa::init();
     let shapes: [&[usize]; 6] = [&[5, 4], &[33, 10], &[3, 40], &[2, 2053], &[2, 4, 37], &[1, 3, 300]];
     for shape in shapes {
         let lay = Layout::from_shape(shape).unwrap();
@@ -635,6 +657,7 @@ fn fixed_nan_among_neg_inf_logits_is_nan() {
 /// and the fused class-index forward (its own blocks of 256) had the plain f32 sum.
 #[test]
 fn fixed_weighted_mean_denominator_plain_f32_sum() {
+    crate::isa::init();
     let w = f32::from_bits(0xf9f9_003b);
     for family in [Family::Nll, Family::Ce] {
         for lay in [Lay::Rows(169, 1), Lay::ChannelFirst(4, 1, 43), Lay::Rows(600, 3)] {
@@ -667,6 +690,7 @@ fn fixed_weighted_mean_denominator_plain_f32_sum() {
 /// unweighted mean.
 #[test]
 fn fixed_weighted_mean_denominator_equal_weights() {
+    crate::isa::init();
     let w = f32::from_bits(0xf9f9_003b);
     for (lay, n, c) in [
         (Layout::rows(169, 3), 169, 3),

@@ -13,6 +13,14 @@
 
 #[path = "../check/mod.rs"]
 mod check;
+#[path = "../support/isa.rs"]
+mod isa;
+
+/// Every test of this binary again on each lower instruction set this CPU supports.
+#[test]
+fn every_isa_level() {
+    isa::run_other_levels("every_isa_level");
+}
 mod check_bounds;
 mod fixed;
 
@@ -31,6 +39,7 @@ fn splitmix(state: &mut u64) -> u64 {
 /// per target (a handful under Miri), sizes from empty to a few KiB.
 #[test]
 fn sweep_decoded_random_inputs() {
+    crate::isa::init();
     let per_target = if cfg!(miri) { 3 } else { 200 };
     for (name, target) in TARGETS {
         let mut s = 0x5EED ^ name.len() as u64;
@@ -59,6 +68,7 @@ fn sweep_decoded_random_inputs() {
 #[test]
 #[ignore = "a tool: set XENT_CASE and XENT_TARGET"]
 fn reproduce() {
+    crate::isa::init();
     let path = std::env::var("XENT_CASE").expect("XENT_CASE=<fuzz artifact>");
     let name = std::env::var("XENT_TARGET").expect("XENT_TARGET=<fuzz target name>");
     let target = TARGETS.iter().find(|(n, _)| *n == name).map(|&(_, t)| t).expect("unknown target");
@@ -73,6 +83,7 @@ fn reproduce() {
 #[test]
 #[ignore = "a tool: set XENT_SURVEY=<cases per target>"]
 fn survey() {
+    crate::isa::init();
     let n: usize = std::env::var("XENT_SURVEY").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let only: Option<(String, usize)> = std::env::var("XENT_SURVEY_ONLY").ok().map(|v| {
         let (a, b) = v.split_once(':').unwrap();

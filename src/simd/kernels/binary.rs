@@ -6,7 +6,7 @@ use super::lanes::{PREFETCH_BYTES, first_lanes};
 use crate::engine::{Binary, Engine};
 use crate::error::bce_domain;
 use crate::scalar::kernels::Scalar;
-use crate::simd::vector::Vector;
+use crate::simd::vector::{Vector, outline};
 use crate::{Element, Error};
 
 /// A weight broadcast over trailing blocks, read one vector at a time from element `i0`.
@@ -344,10 +344,7 @@ pub(crate) fn binary_run<W: Vector, T: Element, const PER_POSITION: bool, const 
 /// then the scalar scan only when something is outside.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn first_outside_unit<W: Vector, T: Element>(v: &[T]) -> Option<usize> {
-    W::outline(
-        #[cfg_attr(not(xent_opt0), inline(always))]
-        move || first_outside_unit_in::<W, T>(v),
-    )
+    outline!(W, first_outside_unit_in::<W, T>, (v))
 }
 
 /// [`first_outside_unit`]'s body.

@@ -6,7 +6,7 @@ use super::convert::{CONVERT_BLOCK, StackBlock};
 use super::lanes::cap_v;
 use crate::Element;
 use crate::engine::{Coef, GradDst};
-use crate::simd::vector::Vector;
+use crate::simd::vector::{Vector, outline};
 
 /// Outputs written after a statistics pass (gradients, log-softmax, softmax) at least this
 /// large are "large" for [`map_row`]: written with non-temporal stores where they go to a
@@ -152,10 +152,7 @@ pub(crate) fn map_row_large<W: Vector, T: Element>(
     ahead: usize,
     f: &impl Fn(usize, W) -> W,
 ) {
-    W::outline(
-        #[cfg_attr(not(xent_opt0), inline(always))]
-        move || map_row_large_in(dst, start, len, ahead, f),
-    )
+    outline!(W, map_row_large_in, (dst, start, len, ahead, f))
 }
 
 /// [`map_row_large`]'s body.

@@ -30,9 +30,11 @@ mod lanes;
 mod rows;
 mod small_c;
 
-use super::vector::Vector;
+use super::vector::{Vector, outline};
 use crate::acc::Acc;
-use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want, ce_sum_by_stats};
+use crate::engine::{
+    Binary, ClassStats, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want, ce_sum_by_stats,
+};
 use crate::scalar::kernels::Scalar;
 use crate::tiling::{NO_TARGET, TILE};
 use crate::{Element, Error, Layout};
@@ -49,6 +51,25 @@ use grad_rows::{map_row, target_slot};
 use lanes::{cap_s, first_lanes, grad_v};
 use rows::{LSE_BLOCK, PIPELINE_MIN_C, ln_of_sums, row_sums_blocked, rows_plain_ahead};
 use small_c::{SMALL_C, ce_sum_tiles, transpose_tile, untranspose_tile};
+
+/// [`Kernels`]' statistics, each call in a function of its own for the backend `W`.
+struct OutlinedStats<W>(PhantomData<W>);
+
+impl<W: Vector> ClassStats<f32> for OutlinedStats<W> {
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn class_stats<T: Element>(
+        x: &[T],
+        lay: Layout,
+        p0: usize,
+        tgt: &[usize],
+        cap: Option<f32>,
+        w: Option<&[f32]>,
+        want: Want,
+        out: &mut [Stats<f32>],
+    ) {
+        outline!(W, Kernels::<W>::class_stats, (x, lay, p0, tgt, cap, w, want, out))
+    }
+}
 
 /// The SIMD kernels on the vector backend `W` (f32 arithmetic): the [`Engine`] that
 /// [`Simd`] dispatches to.
@@ -87,10 +108,7 @@ pub(crate) fn ce_sum_n<W: Vector, T: Element, const N: usize>(
     tv: &[f32],
     w: Option<&[f32]>,
 ) -> f32 {
-    W::outline(
-        #[cfg_attr(not(xent_opt0), inline(always))]
-        move || ce_sum_n_in::<W, T, N>(x, lay, p0, tv, w),
-    )
+    outline!(W, ce_sum_n_in::<W, T, N>, (x, lay, p0, tv, w))
 }
 
 /// [`ce_sum_n`]'s body.
@@ -155,12 +173,7 @@ macro_rules! row_sums_dispatch {
 // backend's own out-of-line function (`Vector::outline`): on the portable backend that
 // keeps `binary` and `first_outside_unit` out of the loss loop, where inlined their vector
 // loops lost registers (docs/PERF_NOTES.md, "Inlining of the engine entry points").
-impl<W: Vector> Engine<f32> for Kernels<W> {
-    #[cfg_attr(not(xent_opt0), inline(always))]
-    fn cap(v: f32, s: f32) -> f32 {
-        cap_s::<W>(v, Some(s))
-    }
-
+impl<W: Vector> ClassStats<f32> for Kernels<W> {
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn class_stats<T: Element>(
         x: &[T],
@@ -215,13 +228,19 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
             }
         }
     }
+}
+
+impl<W: Vector> Engine<f32> for Kernels<W> {
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn cap(v: f32, s: f32) -> f32 {
+        cap_s::<W>(v, Some(s))
+    }
 
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn ce_sum_from_stats<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> f32 {
-        W::outline(
-            #[cfg_attr(not(xent_opt0), inline(always))]
-            move || ce_sum_by_stats::<Self, f32, T>(x, lay, p0, tv, w),
-        )
+        // The statistics out of line: inlined here (into `ce_sum_n`), the row loop took
+        // more instructions.
+        ce_sum_by_stats::<OutlinedStats<W>, f32, T>(x, lay, p0, tv, w)
     }
 
     #[cfg_attr(not(xent_opt0), inline(always))]

@@ -5,7 +5,7 @@
 use super::columns::ce_sum::{LaneAcc, LnProd, group_ce_sum, pass_ce};
 use super::columns::stats::group_sweeps;
 use crate::engine::Want;
-use crate::simd::vector::{Eights, Vector};
+use crate::simd::vector::{Eights, Vector, outline};
 use crate::tiling::TILE;
 use crate::{Element, Layout};
 
@@ -174,10 +174,7 @@ pub(crate) fn ce_sum_tiles<W: Vector, T: Element, const N: usize>(
     tv: &[f32],
     w: Option<&[f32]>,
 ) -> f32 {
-    W::outline(
-        #[cfg_attr(not(xent_opt0), inline(always))]
-        move || ce_sum_tiles_in::<W, T, N>(x, lay, p0, tv, w),
-    )
+    outline!(W, ce_sum_tiles_in::<W, T, N>, (x, lay, p0, tv, w))
 }
 
 /// [`ce_sum_tiles`]' body.

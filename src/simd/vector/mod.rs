@@ -38,6 +38,70 @@ use wide::f32x16;
 mod tests;
 mod wide_impl;
 
+/// `$w::outlineN(args.., f)`: `$f(args..)` (a kernel function, the arguments plain
+/// names) in a function of its own, compiled for the backend `$w`'s instruction set: the
+/// out-of-line kernels (`#[inline(never)]` on the portable backend and static builds)
+/// and the entry points of the dispatched backends, whose vector methods are inlined
+/// only into functions with their target features (`simd/backend/mod.rs`). The
+/// arguments are the function's own parameters, not a closure's captures: a slice
+/// reached through a closure's environment loses its `noalias`, and the loops with it
+/// (the binary losses took 13-25% more instructions).
+macro_rules! outline {
+    ($w:ty, $f:path, ($($a:ident),+ $(,)?)) => {
+        $crate::simd::vector::outline!(@n $w, $f, ($($a),+), ($($a),+))
+    };
+    (@n $w:ty, $f:path, ($a:ident), $all:tt) => { <$w>::outline1($a, $crate::simd::vector::outline!(@f $f, $all)) };
+    (@n $w:ty, $f:path, ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident), $all:tt) => {
+        <$w>::outline5($a, $b, $c, $d, $e, $crate::simd::vector::outline!(@f $f, $all))
+    };
+    (@n $w:ty, $f:path, ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $g:ident), $all:tt) => {
+        <$w>::outline6($a, $b, $c, $d, $e, $g, $crate::simd::vector::outline!(@f $f, $all))
+    };
+    (@n $w:ty, $f:path, ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $g:ident, $h:ident), $all:tt) => {
+        <$w>::outline7($a, $b, $c, $d, $e, $g, $h, $crate::simd::vector::outline!(@f $f, $all))
+    };
+    (@n $w:ty, $f:path, ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $g:ident, $h:ident, $k:ident), $all:tt) => {
+        <$w>::outline8($a, $b, $c, $d, $e, $g, $h, $k, $crate::simd::vector::outline!(@f $f, $all))
+    };
+    (@f $f:path, ($($a:ident),+)) => {
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        |$($a),+| $f($($a),+)
+    };
+}
+pub(crate) use outline;
+
+/// `$m!(name(a: A, ..))` for each arity of [`outline!`].
+macro_rules! outline_arities {
+    ($m:ident) => {
+        $m!(outline1(a: A));
+        $m!(outline5(a: A, b: B, c: C, d: D, e: E));
+        $m!(outline6(a: A, b: B, c: C, d: D, e: E, g: G));
+        $m!(outline7(a: A, b: B, c: C, d: D, e: E, g: G, h: H));
+        $m!(outline8(a: A, b: B, c: C, d: D, e: E, g: G, h: H, k: K));
+    };
+}
+pub(crate) use outline_arities;
+
+/// The declaration of one `outlineN` in [`Vector`].
+macro_rules! outline_decl {
+    ($name:ident($($a:ident: $t:ident),+)) => {
+        /// `f(args..)` in a function of its own for this backend (see [`outline!`]).
+        #[allow(clippy::too_many_arguments)]
+        fn $name<$($t,)+ R>($($a: $t,)+ f: impl FnOnce($($t),+) -> R) -> R;
+    };
+}
+
+/// `outlineN` of the portable backend and of static builds: a plain out-of-line function.
+macro_rules! outline_plain {
+    ($name:ident($($a:ident: $t:ident),+)) => {
+        #[inline(never)]
+        fn $name<$($t,)+ R>($($a: $t,)+ f: impl FnOnce($($t),+) -> R) -> R {
+            f($($a),+)
+        }
+    };
+}
+pub(crate) use outline_plain;
+
 /// A vector of `LANES` f32 lanes. Masks are vectors whose lanes are all-ones or all-zeros.
 pub(crate) trait Vector:
     Copy
@@ -111,11 +175,9 @@ pub(crate) trait Vector:
     /// Orders the [`Vector::stream`] stores before it before every store after it
     /// (`sfence` where streams are non-temporal; nothing elsewhere).
     fn stream_fence();
-    /// `f()` in a function of its own, compiled for this backend's instruction set: the
-    /// out-of-line kernels (`#[inline(never)]` on the portable backend) and the entry
-    /// points of the dispatched backends, whose vector methods are inlined only into
-    /// functions with their target features (`simd/backend/mod.rs`, "Soundness").
-    fn outline<R>(f: impl FnOnce() -> R) -> R;
+    // `outline1` .. `outline8`: `f(a, ..)` in a function of its own, compiled for this
+    // backend's instruction set (see [`outline!`]).
+    outline_arities!(outline_decl);
     /// `self * a + b`, fused where the build has FMA.
     fn mul_add(self, a: Self, b: Self) -> Self;
     /// Lane-wise maximum; NaN in `b` propagates (`max(a, NaN) = NaN`), NaN in `a` does not.

@@ -2,7 +2,7 @@
 //! where the build enables them, two SSE2 or NEON registers, or arrays), with the exp's
 //! constants and tables.
 
-use super::{EXP_ARG_LIM, Eights, POW2_EIGHTHS_BIASED, Vector};
+use super::{EXP_ARG_LIM, Eights, POW2_EIGHTHS_BIASED, Vector, outline_plain};
 use half::f16;
 use wide::{f32x8, f32x16};
 
@@ -92,10 +92,7 @@ macro_rules! impl_vector {
             fn stream_fence() {
                 crate::simd::arch::stream_fence()
             }
-            #[inline(never)]
-            fn outline<R>(f: impl FnOnce() -> R) -> R {
-                f()
-            }
+            super::outline_arities!(outline_plain);
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 <$v>::mul_add(self, a, b)

@@ -19,7 +19,7 @@ pub(crate) mod stats;
 
 use crate::engine::{Engine, GradDst, SoftCoef, SoftStats, Stats};
 use crate::scalar::kernels::Scalar;
-use crate::simd::vector::Vector;
+use crate::simd::vector::{Vector, outline};
 use crate::tiling::F32_EXACT_C;
 use crate::{Element, Layout};
 pub(crate) use ce_sum::{group_ce_sum, run_ce_sum};
@@ -114,19 +114,28 @@ pub(crate) fn soft_stats_channel_first<W: Vector, T: Element, U: Element>(
     w: Option<&[f32]>,
     out: &mut [SoftStats<f32>],
 ) {
-    W::outline(
-        #[cfg_attr(not(xent_opt0), inline(always))]
-        move || {
-            let classes = lay.classes();
-            for (q, n, base) in ColumnGroups::<W>::new(lay, p0, out.len()) {
-                if n == W::LANES {
-                    group_soft_stats::<W, T, U>(x, t, base, lay.inner(), classes, eps, w, &mut out[q..]);
-                } else {
-                    Scalar::soft_stats(x, t, lay, p0 + q, eps, w, &mut out[q..q + n]);
-                }
-            }
-        },
-    )
+    outline!(W, soft_stats_cf_in::<W, T, U>, (x, t, lay, p0, eps, w, out))
+}
+
+/// [`soft_stats_channel_first`]'s body.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn soft_stats_cf_in<W: Vector, T: Element, U: Element>(
+    x: &[T],
+    t: &[U],
+    lay: Layout,
+    p0: usize,
+    eps: f32,
+    w: Option<&[f32]>,
+    out: &mut [SoftStats<f32>],
+) {
+    let classes = lay.classes();
+    for (q, n, base) in ColumnGroups::<W>::new(lay, p0, out.len()) {
+        if n == W::LANES {
+            group_soft_stats::<W, T, U>(x, t, base, lay.inner(), classes, eps, w, &mut out[q..]);
+        } else {
+            Scalar::soft_stats(x, t, lay, p0 + q, eps, w, &mut out[q..q + n]);
+        }
+    }
 }
 
 /// [`Engine::soft_grad`] of the SIMD engine on a channel-first layout.
@@ -140,19 +149,28 @@ pub(crate) fn soft_grad_channel_first<W: Vector, T: Element, U: Element>(
     eps: f32,
     w: Option<&[f32]>,
 ) {
-    W::outline(
-        #[cfg_attr(not(xent_opt0), inline(always))]
-        move || {
-            let classes = lay.classes();
-            for (q, n, base) in ColumnGroups::<W>::new(lay, p0, coef.len()) {
-                if n == W::LANES {
-                    group_soft_grad::<W, T, U>(dst, t, base, lay.inner(), classes, &coef[q..], eps, w);
-                } else {
-                    Scalar::soft_grad(dst, t, lay, p0 + q, &coef[q..q + n], eps, w);
-                }
-            }
-        },
-    )
+    outline!(W, soft_grad_cf_in::<W, T, U>, (dst, t, lay, p0, coef, eps, w))
+}
+
+/// [`soft_grad_channel_first`]'s body.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn soft_grad_cf_in<W: Vector, T: Element, U: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    t: &[U],
+    lay: Layout,
+    p0: usize,
+    coef: &[SoftCoef<f32>],
+    eps: f32,
+    w: Option<&[f32]>,
+) {
+    let classes = lay.classes();
+    for (q, n, base) in ColumnGroups::<W>::new(lay, p0, coef.len()) {
+        if n == W::LANES {
+            group_soft_grad::<W, T, U>(dst, t, base, lay.inner(), classes, &coef[q..], eps, w);
+        } else {
+            Scalar::soft_grad(dst, t, lay, p0 + q, &coef[q..q + n], eps, w);
+        }
+    }
 }
 
 /// [`Engine::normalize`] of the SIMD engine on a channel-first layout.
@@ -165,17 +183,25 @@ pub(crate) fn normalize_channel_first<W: Vector, T: Element>(
     log: bool,
     out: &mut [f32],
 ) {
-    W::outline(
-        #[cfg_attr(not(xent_opt0), inline(always))]
-        move || {
-            let classes = lay.classes();
-            for (q, n, base) in ColumnGroups::<W>::new(lay, p0, st.len()) {
-                if n == W::LANES {
-                    group_normalize::<W, T>(x, base, lay.inner(), classes, &st[q..], log, out);
-                } else {
-                    Scalar::normalize(x, lay, p0 + q, &st[q..q + n], log, out);
-                }
-            }
-        },
-    )
+    outline!(W, normalize_cf_in::<W, T>, (x, lay, p0, st, log, out))
+}
+
+/// [`normalize_channel_first`]'s body.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn normalize_cf_in<W: Vector, T: Element>(
+    x: &[T],
+    lay: Layout,
+    p0: usize,
+    st: &[Stats<f32>],
+    log: bool,
+    out: &mut [f32],
+) {
+    let classes = lay.classes();
+    for (q, n, base) in ColumnGroups::<W>::new(lay, p0, st.len()) {
+        if n == W::LANES {
+            group_normalize::<W, T>(x, base, lay.inner(), classes, &st[q..], log, out);
+        } else {
+            Scalar::normalize(x, lay, p0 + q, &st[q..q + n], log, out);
+        }
+    }
 }
