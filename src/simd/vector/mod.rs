@@ -1,11 +1,12 @@
 //! The small set of vector operations every SIMD kernel is written against.
 //!
-//! The kernels in `simd/kernels/` are generic over [`Vector`]; [`wide_impl`] implements it
-//! for `wide::f32x8` and `wide::f32x16`, and [`V`] is the width the build uses:
-//! 16 lanes when AVX-512F is enabled at compile time (`-C target-cpu=x86-64-v4`), 8
-//! otherwise (`wide` lowers f32x8 to AVX2, to two SSE2 or NEON registers, or to arrays).
-//! A second backend (run-time dispatched `core::arch` intrinsics, say) is one more
-//! `impl Vector` plus a `#[target_feature]` entry point; no kernel changes.
+//! The kernels in `simd/kernels/` are generic over [`Vector`]. Three backends implement
+//! it: [`wide_impl`] for `wide::f32x8` and `wide::f32x16` (the portable backend; [`V`] is
+//! the width the build uses: 16 lanes when AVX-512F is enabled at compile time, 8
+//! otherwise, which `wide` lowers to AVX2, two SSE2 or NEON registers, or arrays), and the
+//! run-time dispatched `core::arch` backends in `simd/backend/` (AVX2, AVX-512). What
+//! differs between backends is a method or an associated constant here, never a `cfg` in
+//! a kernel.
 //!
 //! The transcendental functions here have stated bounds, swept against f64 by the unit
 //! tests at the end of this file:
@@ -27,8 +28,8 @@
 //!   error of 4 eps (`1 - tanh^2` without cancellation, down to its flush at `|y| > 43.6`).
 
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
-#[cfg(xent_f16c)]
 use half::f16;
+#[cfg(not(target_feature = "avx512f"))]
 use wide::f32x8;
 #[cfg(target_feature = "avx512f")]
 use wide::f32x16;
@@ -62,6 +63,17 @@ pub(crate) trait Vector:
     /// whether a term passed `e^4`, and the row sweep needs no maximum on the way
     /// (`BlockLse::feed` in `simd/kernels/rows/feed.rs`).
     const CLAMPS_HIGH: bool;
+    /// Whether [`Vector::mul_add`] is one fused instruction (the one-constant reductions
+    /// need the unrounded product).
+    const FMA: bool;
+    /// Whether [`Vector::exp_parts_sum`] takes the eighths table
+    /// ([`Vector::pow2_eighths_of_magic`]; a full-width variable permute, AVX2 and up).
+    const TABLE_EXP: bool;
+    /// Whether [`Vector::from_f16`] widens in registers (F16C): then the f16 row sweeps
+    /// read f16 vectors directly, with no stack buffer between.
+    const F16_IN_REGS: bool;
+    /// Eight f32 lanes of this backend (the small-C tile's 8x8 transposes).
+    type Eights: Eights;
     /// `[f32; LANES]`.
     type Arr: Copy;
     /// `s` as whole vectors and a tail shorter than one (`slice::as_chunks`): the hot
@@ -72,19 +84,16 @@ pub(crate) trait Vector:
     /// The vector of an array.
     fn from_arr(a: &Self::Arr) -> Self;
     /// `[f16; LANES]`.
-    #[cfg(xent_f16c)]
     type Halves: Copy;
     /// `s` as whole vectors of f16 and a tail shorter than one.
-    #[cfg(xent_f16c)]
     fn split_f16(s: &[f16]) -> (&[Self::Halves], &[f16]);
-    /// The vector of `LANES` f16 values, widened in registers (`vcvtph2ps`): the f16 row
-    /// sweep's load, with no stack buffer between.
-    #[cfg(xent_f16c)]
+    /// The vector of `LANES` f16 values, widened (exactly): in registers (`vcvtph2ps`)
+    /// where [`Vector::F16_IN_REGS`], the f16 row sweep's load; lane by lane elsewhere.
     fn from_f16(a: &Self::Halves) -> Self;
     /// The vector of `LANES / 8` consecutive 8-lane vectors, `e[0]` in the low lanes, in
     /// registers (the small-C tile's columns, built from 8x8 transposes: through memory,
     /// a 16-lane load of two 8-lane stores waited for them, store forwarding failing).
-    fn from_eights(e: &[f32x8]) -> Self;
+    fn from_eights(e: &[Self::Eights]) -> Self;
     /// The array of a vector.
     fn to_arr(self) -> Self::Arr;
     /// All lanes `v`.
@@ -99,6 +108,14 @@ pub(crate) trait Vector:
     ///
     /// [`stream_fence`]: super::arch::stream_fence
     fn stream(self, o: &mut Self::Arr);
+    /// Orders the [`Vector::stream`] stores before it before every store after it
+    /// (`sfence` where streams are non-temporal; nothing elsewhere).
+    fn stream_fence();
+    /// `f()` in a function of its own, compiled for this backend's instruction set: the
+    /// out-of-line kernels (`#[inline(never)]` on the portable backend) and the entry
+    /// points of the dispatched backends, whose vector methods are inlined only into
+    /// functions with their target features (`simd/backend/mod.rs`, "Soundness").
+    fn outline<R>(f: impl FnOnce() -> R) -> R;
     /// `self * a + b`, fused where the build has FMA.
     fn mul_add(self, a: Self, b: Self) -> Self;
     /// Lane-wise maximum; NaN in `b` propagates (`max(a, NaN) = NaN`), NaN in `a` does not.
@@ -131,8 +148,8 @@ pub(crate) trait Vector:
     /// table indexed by the low 3 bits of `bits(self)`, times `2^n` by an integer add into
     /// its exponent field (`bits(self) << 20` holds `n + 127` there and `j` below it, which
     /// the table entries have subtracted in advance). A lane permute, a shift and an add:
-    /// for builds with a full-width variable permute (AVX2, AVX-512).
-    #[cfg(all(target_feature = "avx2", target_feature = "fma"))]
+    /// for backends with a full-width variable permute (AVX2, AVX-512; see
+    /// [`Vector::TABLE_EXP`]; elsewhere a lane-by-lane lookup nothing calls on a hot path).
     fn pow2_eighths_of_magic(self) -> Self;
     /// Sum of the lanes.
     fn reduce_add(self) -> f32;
@@ -282,7 +299,7 @@ pub(crate) trait Vector:
     /// enough for that to pass one ULP are below `2^-30` of the sum's largest), and a
     /// degree-5 minimax polynomial (relative error `9.4e-8`, fitted on
     /// `[-ln2/2, ln2/2]` for xent). Builds with AVX2 and FMA (x86-64-v3, v4) reduce by
-    /// eighths of `ln 2` instead: `t = (8 n + j) ln2/8 + r`, `2^(n + j/8)` from an
+    /// eighths of `ln 2` instead ([`Vector::TABLE_EXP`]): `t = (8 n + j) ln2/8 + r`, `2^(n + j/8)` from an
     /// 8-entry table (`Vector::pow2_eighths_of_magic`) and a cubic for `exp(r)`
     /// (`2.6e-8`): two FMAs fewer again, for a permute and an integer add. Either way the
     /// unit sweep bounds each term by `(2 + |n| / 60) eps_f32` relative (it measures 0.80
@@ -291,8 +308,7 @@ pub(crate) trait Vector:
     /// inside the documented bound.
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn exp_parts_sum(self) -> (Self, Self) {
-        #[cfg(all(target_feature = "avx2", target_feature = "fma"))]
-        {
+        if Self::TABLE_EXP {
             // Eighths of ln 2: `t = (8 n + j) ln2/8 + r`, `|r| <= ln2/16`, so `exp(r)`
             // takes a cubic (`1 + r + r^2 (c2 + c3 r)`, minimax for the relative error on
             // `[-ln2/16, ln2/16]`, fitted for xent: 2.6e-8) and `2^(n + j/8)` comes from
@@ -305,9 +321,9 @@ pub(crate) trait Vector:
             let q = Self::splat(0.166_698_26).mul_add(r, Self::splat(0.500_065_6));
             let e = q.mul_add(r, Self::splat(1.0)).mul_add(r, Self::splat(1.0));
             (e, k.pow2_eighths_of_magic())
+        } else {
+            self.exp_parts_sum_poly()
         }
-        #[cfg(not(all(target_feature = "avx2", target_feature = "fma")))]
-        self.exp_parts_sum_poly()
     }
 
     /// [`Vector::exp_parts_sum`] by the polynomial alone, on every build: the same terms'
@@ -318,11 +334,10 @@ pub(crate) trait Vector:
     /// it now takes it from `x` itself ([`Vector::exp_parts_sum_poly_at`]). The sums of
     /// builds without AVX2 and FMA take this form.
     #[cfg_attr(not(xent_opt0), inline(always))]
-    #[cfg_attr(all(target_feature = "avx2", target_feature = "fma", not(test)), allow(dead_code))]
     fn exp_parts_sum_poly(self) -> (Self, Self) {
         // One constant needs the fused product (n ln 2 unrounded); without FMA the product
         // rounds (up to 4e-6 at n = 126), so the two-constant Cody-Waite split is kept there.
-        self.exp_split(cfg!(target_feature = "fma"), EXP_SUM_POLY)
+        self.exp_split(Self::FMA, EXP_SUM_POLY)
     }
 
     /// [`Vector::exp_parts_sum_poly`] taken from `x` itself, not from `x - m`: the terms
@@ -410,9 +425,52 @@ pub(crate) const EXP_MAGIC: f32 = 12_583_039.0;
 /// relative error of the whole (`9.4e-8`), fitted for xent; highest first.
 const EXP_SUM_POLY: [f32; 4] = [8.309_261e-3, 4.189_479_7e-2, 1.666_716_5e-1, 0.499_991_86];
 
-/// The vector type of this build.
+/// `2^(j/8)` rounded to f32 (correctly: checked at 50 digits), `j = 0..8`.
+const POW2_EIGHTHS: [f32; 8] = [
+    1.0,
+    1.090_507_7,
+    1.189_207_1,
+    1.296_839_6,
+    core::f32::consts::SQRT_2,
+    1.542_210_8,
+    1.681_792_8,
+    1.834_008,
+];
+
+/// [`POW2_EIGHTHS`]' bits less `127 << 23` (the exponent bias, which `n + 127` brings
+/// back) and `j << 20` (the index bits that [`Vector::pow2_eighths_of_magic`]'s shift
+/// leaves below the exponent field), wrapping: integer arithmetic only.
+pub(crate) const POW2_EIGHTHS_BIASED: [i32; 8] = {
+    let mut t = [0i32; 8];
+    let mut j = 0;
+    while j < 8 {
+        t[j] = (POW2_EIGHTHS[j].to_bits() as i32).wrapping_sub(127 << 23).wrapping_sub((j as i32) << 20);
+        j += 1;
+    }
+    t
+};
+
+
+/// The bounds of [`Vector::clamp_exp_arg`]: `exp(-87.3)` is still a normal f32 (`2^-126`
+/// is `exp(-87.34)`), `exp(87.3)` a finite one.
+pub(crate) const EXP_ARG_LIM: f32 = 87.3;
+
+/// Eight f32 lanes: `wide::f32x8` on the portable backend, a 256-bit register on the
+/// dispatched ones.
+pub(crate) trait Eights: Copy {
+    /// All lanes 0.
+    const ZERO: Self;
+    /// The lanes of an array.
+    fn new(a: [f32; 8]) -> Self;
+    /// The array of the lanes.
+    fn to_array(self) -> [f32; 8];
+    /// The 8x8 transpose: lane `j` of output `i` is lane `i` of input `j`.
+    fn transpose(rows: [Self; 8]) -> [Self; 8];
+}
+
+/// The portable backend's vector type of this build.
 #[cfg(target_feature = "avx512f")]
 pub(crate) type V = f32x16;
-/// The vector type of this build.
+/// The portable backend's vector type of this build.
 #[cfg(not(target_feature = "avx512f"))]
 pub(crate) type V = f32x8;

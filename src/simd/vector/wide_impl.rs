@@ -2,8 +2,7 @@
 //! where the build enables them, two SSE2 or NEON registers, or arrays), with the exp's
 //! constants and tables.
 
-use super::Vector;
-#[cfg(xent_f16c)]
+use super::{EXP_ARG_LIM, Eights, POW2_EIGHTHS_BIASED, Vector};
 use half::f16;
 use wide::{f32x8, f32x16};
 
@@ -13,6 +12,10 @@ macro_rules! impl_vector {
             const LANES: usize = $lanes;
             const ONE_SWEEP: bool = $one_sweep;
             const CLAMPS_HIGH: bool = $high;
+            const FMA: bool = cfg!(target_feature = "fma");
+            const TABLE_EXP: bool = cfg!(all(target_feature = "avx2", target_feature = "fma"));
+            const F16_IN_REGS: bool = cfg!(xent_f16c);
+            type Eights = f32x8;
             type Arr = [f32; $lanes];
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn split(s: &[f32]) -> (&[Self::Arr], &[f32]) {
@@ -26,24 +29,26 @@ macro_rules! impl_vector {
             fn from_arr(a: &Self::Arr) -> Self {
                 <$v>::new(*a)
             }
-            #[cfg(xent_f16c)]
             type Halves = [f16; $lanes];
-            #[cfg(xent_f16c)]
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn split_f16(s: &[f16]) -> (&[Self::Halves], &[f16]) {
                 s.as_chunks::<$lanes>()
             }
-            #[cfg(xent_f16c)]
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn from_f16(a: &Self::Halves) -> Self {
                 // Eight at a time (F16C's width below AVX-512; LLVM joins two into one
                 // 16-lane conversion where it can).
-                let (eights, _) = a.as_chunks::<8>();
-                let mut out = [[0.0f32; 8]; $lanes / 8];
-                for (o, e) in out.iter_mut().zip(eights) {
-                    *o = crate::simd::arch::f16x8_to_f32x8(e);
+                #[cfg(xent_f16c)]
+                {
+                    let (eights, _) = a.as_chunks::<8>();
+                    let mut out = [[0.0f32; 8]; $lanes / 8];
+                    for (o, e) in out.iter_mut().zip(eights) {
+                        *o = crate::simd::arch::f16x8_to_f32x8(e);
+                    }
+                    wide::bytemuck::cast(out)
                 }
-                wide::bytemuck::cast(out)
+                #[cfg(not(xent_f16c))]
+                <$v>::new(a.map(f16::to_f32))
             }
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn from_eights(e: &[f32x8]) -> Self {
@@ -82,6 +87,14 @@ macro_rules! impl_vector {
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn stream(self, o: &mut Self::Arr) {
                 crate::simd::arch::$stream(o, self.to_array())
+            }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn stream_fence() {
+                crate::simd::arch::stream_fence()
+            }
+            #[inline(never)]
+            fn outline<R>(f: impl FnOnce() -> R) -> R {
+                f()
             }
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn mul_add(self, a: Self, b: Self) -> Self {
@@ -130,10 +143,15 @@ macro_rules! impl_vector {
                 let kb: $i = wide::bytemuck::cast(self);
                 wide::bytemuck::cast(kb << 23u32)
             }
-            #[cfg(all(target_feature = "avx2", target_feature = "fma"))]
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn pow2_eighths_of_magic(self) -> Self {
                 let kb: $i = wide::bytemuck::cast(self);
+                #[cfg(not(all(target_feature = "avx2", target_feature = "fma")))]
+                {
+                    // No full-width permute: lane by lane (`TABLE_EXP` is false here).
+                    let tj = kb.to_array().map(|k| POW2_EIGHTHS_BIASED[(k & 7) as usize]);
+                    return wide::bytemuck::cast(<$i>::new(tj) + (kb << 20u32));
+                }
                 let mut tab = [0i32; $lanes];
                 for (d, s) in tab.iter_mut().zip(POW2_EIGHTHS_BIASED.iter().cycle()) {
                     *d = *s;
@@ -168,32 +186,21 @@ macro_rules! impl_vector {
     };
 }
 
-#[cfg(all(target_feature = "avx2", target_feature = "fma"))]
-/// `2^(j/8)` rounded to f32 (correctly: checked at 50 digits), `j = 0..8`.
-const POW2_EIGHTHS: [f32; 8] = [
-    1.0,
-    1.090_507_7,
-    1.189_207_1,
-    1.296_839_6,
-    core::f32::consts::SQRT_2,
-    1.542_210_8,
-    1.681_792_8,
-    1.834_008,
-];
-
-#[cfg(all(target_feature = "avx2", target_feature = "fma"))]
-/// [`POW2_EIGHTHS`]' bits less `127 << 23` (the exponent bias, which `n + 127` brings
-/// back) and `j << 20` (the index bits that [`Vector::pow2_eighths_of_magic`]'s shift
-/// leaves below the exponent field), wrapping: integer arithmetic only.
-const POW2_EIGHTHS_BIASED: [i32; 8] = {
-    let mut t = [0i32; 8];
-    let mut j = 0;
-    while j < 8 {
-        t[j] = (POW2_EIGHTHS[j].to_bits() as i32).wrapping_sub(127 << 23).wrapping_sub((j as i32) << 20);
-        j += 1;
+impl Eights for f32x8 {
+    const ZERO: Self = f32x8::ZERO;
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn new(a: [f32; 8]) -> Self {
+        f32x8::new(a)
     }
-    t
-};
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn to_array(self) -> [f32; 8] {
+        f32x8::to_array(self)
+    }
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn transpose(rows: [Self; 8]) -> [Self; 8] {
+        f32x8::transpose(rows)
+    }
+}
 
 impl_vector!(f32x8, wide::i32x8, 8, from_i32x8, false, stream8, exp_arg8, false);
 impl_vector!(
@@ -207,9 +214,6 @@ impl_vector!(
     cfg!(all(target_arch = "x86_64", target_feature = "avx512dq"))
 );
 
-/// The bounds of [`Vector::clamp_exp_arg`]: `exp(-87.3)` is still a normal f32 (`2^-126`
-/// is `exp(-87.34)`), `exp(87.3)` a finite one.
-const EXP_ARG_LIM: f32 = 87.3;
 
 /// [`Vector::clamp_exp_arg`] of 8 lanes: two instructions, NaN kept (no 8-lane build
 /// calls it: the two-sweep rows take their maximum first anyway).
