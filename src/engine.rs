@@ -131,23 +131,7 @@ pub(crate) trait Engine<R: Real> {
     where
         Self: Sized,
     {
-        let mut st = [Stats::<R>::default(); TILE];
-        let mut tgt = [NO_TARGET; TILE];
-        let mut sum = Acc::new();
-        for (k0, tvs) in tv.chunks(TILE).enumerate() {
-            let (st, tg) = (&mut st[..tvs.len()], &mut tgt[..tvs.len()]);
-            for (g, &v) in tg.iter_mut().zip(tvs) {
-                *g = if v >= 0.0 { v as usize } else { NO_TARGET };
-            }
-            Self::class_stats(x, lay, p0 + k0 * TILE, tg, None, w, Want::default(), st);
-            for (s, &t) in st.iter().zip(tg.iter()) {
-                if t != NO_TARGET {
-                    let wy = w.map_or(R::one(), |w| R::from_f32(w[t]));
-                    sum.add(wy * ((s.max - s.xt) + s.lse_rel));
-                }
-            }
-        }
-        sum.get()
+        ce_sum_by_stats::<Self, R, T>(x, lay, p0, tv, w)
     }
 
     /// The soft-capped logit `s * tanh(v / s)`, rounded exactly as the engine's own passes
@@ -211,4 +195,33 @@ pub(crate) trait Engine<R: Real> {
 
     /// Index of the first value outside `[0, 1]` (NaN included).
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize>;
+}
+
+/// [`Engine::ce_sum_from_stats`]' default: [`Engine::class_stats`] a tile at a time,
+/// summed. A function of its own so that an engine can run it inside its entry point.
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn ce_sum_by_stats<E: Engine<R>, R: Real, T: Element>(
+    x: &[T],
+    lay: Layout,
+    p0: usize,
+    tv: &[f32],
+    w: Option<&[f32]>,
+) -> R {
+    let mut st = [Stats::<R>::default(); TILE];
+    let mut tgt = [NO_TARGET; TILE];
+    let mut sum = Acc::new();
+    for (k0, tvs) in tv.chunks(TILE).enumerate() {
+        let (st, tg) = (&mut st[..tvs.len()], &mut tgt[..tvs.len()]);
+        for (g, &v) in tg.iter_mut().zip(tvs) {
+            *g = if v >= 0.0 { v as usize } else { NO_TARGET };
+        }
+        E::class_stats(x, lay, p0 + k0 * TILE, tg, None, w, Want::default(), st);
+        for (s, &t) in st.iter().zip(tg.iter()) {
+            if t != NO_TARGET {
+                let wy = w.map_or(R::one(), |w| R::from_f32(w[t]));
+                sum.add(wy * ((s.max - s.xt) + s.lse_rel));
+            }
+        }
+    }
+    sum.get()
 }

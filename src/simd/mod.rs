@@ -1,10 +1,13 @@
-//! The fast engine: SIMD kernels on `wide`, generic over a small vector trait.
+//! The fast engine: SIMD kernels generic over a small vector trait, on the backend of the
+//! instruction set detected at run time.
 
 mod arch;
+pub(crate) mod detect;
+mod dispatch;
 pub(crate) mod kernels;
 pub(crate) mod vector;
 
-pub(crate) use kernels::Simd;
+pub(crate) use dispatch::Simd;
 
 /// Asks for every cache line of `v`, `ahead` bytes on, to be brought into L1 (a hint: the
 /// lines past the end of `v`'s allocation are never read). Nothing without SSE.

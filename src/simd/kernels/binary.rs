@@ -6,7 +6,7 @@ use super::lanes::{PREFETCH_BYTES, first_lanes};
 use crate::engine::{Binary, Engine};
 use crate::error::bce_domain;
 use crate::scalar::kernels::Scalar;
-use crate::simd::vector::{V, Vector};
+use crate::simd::vector::Vector;
 use crate::{Element, Error};
 
 /// A weight broadcast over trailing blocks, read one vector at a time from element `i0`.
@@ -203,6 +203,7 @@ impl<W: Vector> BinaryRun<'_, W> {
         macro_rules! run {
             ($kind:expr, $hard:expr) => {
                 self.lanes::<PER_POSITION, WITH_GRAD>(
+                    #[cfg_attr(not(xent_opt0), inline(always))]
                     move |x, y, p| binary_vec::<W, WITH_GRAD>($kind, $hard, x, y, p),
                     xf,
                     yf,
@@ -302,11 +303,11 @@ pub(crate) fn binary_run<W: Vector, T: Element, const PER_POSITION: bool, const 
             Some(yf) => {
                 let (ys, yt) = W::split(yf);
                 hard = Some(all_hard::<W>(ys, yt));
-                if hard == Some(true) { None } else { first_outside_unit(y) }
+                if hard == Some(true) { None } else { first_outside_unit::<W, T>(y) }
             }
-            None => first_outside_unit(y),
+            None => first_outside_unit::<W, T>(y),
         };
-        bce_domain(x, y, i0, first_outside_unit(x), yk)?;
+        bce_domain(x, y, i0, first_outside_unit::<W, T>(x), yk)?;
     }
     let mut st = BinaryRun {
         kind,
@@ -317,7 +318,7 @@ pub(crate) fn binary_run<W: Vector, T: Element, const PER_POSITION: bool, const 
         acc: W::splat(0.0),
         pf: T::as_f32(x).is_some(),
     };
-    if matches!(kind, Binary::SigmoidFocal { .. }) && first_outside_unit(y).is_some() {
+    if matches!(kind, Binary::SigmoidFocal { .. }) && first_outside_unit::<W, T>(y).is_some() {
         // `(1 - p_t)^gamma` as `exp(gamma ln(1 - p_t))` needs `1 - p_t` in [0, 1], which a
         // target in [0, 1] guarantees; torchvision does not validate targets, so other
         // blocks take the scalar kernel's `powf`.
@@ -341,14 +342,23 @@ pub(crate) fn binary_run<W: Vector, T: Element, const PER_POSITION: bool, const 
 
 /// Index of the first value outside `[0, 1]` (NaN included): a whole-buffer vector test,
 /// then the scalar scan only when something is outside.
-#[inline(never)]
-pub(crate) fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize> {
-    let (zero, one) = (V::splat(0.0), V::splat(1.0));
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn first_outside_unit<W: Vector, T: Element>(v: &[T]) -> Option<usize> {
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || first_outside_unit_in::<W, T>(v),
+    )
+}
+
+/// [`first_outside_unit`]'s body.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn first_outside_unit_in<W: Vector, T: Element>(v: &[T]) -> Option<usize> {
+    let (zero, one) = (W::splat(0.0), W::splat(1.0));
     let inside = |f: &[f32]| {
-        let (vecs, tail) = V::split(f);
+        let (vecs, tail) = W::split(f);
         let mut ok = one.eq(one);
         for a in vecs {
-            let x = V::from_arr(a);
+            let x = W::from_arr(a);
             // NaN fails both comparisons.
             ok = ok & x.ge(zero) & one.ge(x);
         }

@@ -6,7 +6,7 @@ use super::convert::{CONVERT_BLOCK, StackBlock};
 use super::lanes::cap_v;
 use crate::Element;
 use crate::engine::{Coef, GradDst};
-use crate::simd::vector::{V, Vector};
+use crate::simd::vector::Vector;
 
 /// Outputs written after a statistics pass (gradients, log-softmax, softmax) at least this
 /// large are "large" for [`map_row`]: written with non-temporal stores where they go to a
@@ -144,8 +144,23 @@ pub(crate) fn map_row<W: Vector, T: Element>(
 /// [`map_row`] of a large destination, out of line: inlined beside the in-cache loop, it
 /// took that loop's registers (the loop no longer unrolled, a constant reloaded from the
 /// stack each vector).
-#[inline(never)]
+#[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn map_row_large<W: Vector, T: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    start: usize,
+    len: usize,
+    ahead: usize,
+    f: &impl Fn(usize, W) -> W,
+) {
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || map_row_large_in(dst, start, len, ahead, f),
+    )
+}
+
+/// [`map_row_large`]'s body.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn map_row_large_in<W: Vector, T: Element>(
     dst: &mut GradDst<'_, T, f32>,
     start: usize,
     len: usize,
@@ -175,7 +190,7 @@ pub(crate) fn map_row_large<W: Vector, T: Element>(
                     }
                 }
             }
-            crate::simd::arch::stream_fence();
+            W::stream_fence();
         }
         GradDst::InPlace(x) => {
             let (row, rest) = x[start..].split_at_mut(len);
@@ -201,18 +216,18 @@ pub(crate) fn map_row_large<W: Vector, T: Element>(
 }
 
 /// The gradient of one position at its target slot (see [`Coef`]).
-#[inline]
+#[cfg_attr(not(xent_opt0), inline(always))]
 /// `raw` is the target's logit before capping: the chain factor `1 - tanh(x / s)^2` comes
 /// from it as in the vector pass (not from `x' / s`, which loses the digits a subnormal `x'`
 /// lacks, nor as `1 - th * th`, which cancels to 0 where `th` rounds to 1).
-pub(crate) fn target_slot(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
+pub(crate) fn target_slot<W: Vector>(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
     let lp = (k.xt - k.max) - k.lse_rel;
     let cw = if k.c == 0.0 { 0.0 } else { k.c * w.map_or(1.0, |w| w[k.t]) };
     let g = k.a * libm::expm1f(lp) + (k.a - k.k) - cw;
     match cap {
         Some(s) => {
             let mut d = [0.0f32; 16];
-            cap_v(V::splat(raw), s).1.to_lanes(&mut d);
+            cap_v(W::splat(raw), s).1.to_lanes(&mut d);
             g * d[0]
         }
         None => g,

@@ -27,7 +27,7 @@ pub(crate) fn cap_v<W: Vector>(x: W, cap: f32) -> (W, W) {
 /// One value through [`cap_v`], so that a target logit is capped bit for bit as its row's
 /// copy in the vector pass is (a `libm::tanhf` here would differ by an ulp, and for caps
 /// near `f32::MAX` one ulp of `x'` is more than the row's whole softmax range).
-#[inline]
+#[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn cap_s<W: Vector>(x: f32, cap: Option<f32>) -> f32 {
     match cap {
         Some(s) => {

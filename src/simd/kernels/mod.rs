@@ -30,9 +30,9 @@ mod lanes;
 mod rows;
 mod small_c;
 
-use super::vector::{V, Vector};
+use super::vector::Vector;
 use crate::acc::Acc;
-use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
+use crate::engine::{Binary, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want, ce_sum_by_stats};
 use crate::scalar::kernels::Scalar;
 use crate::tiling::{NO_TARGET, TILE};
 use crate::{Element, Error, Layout};
@@ -43,21 +43,23 @@ use columns::{
     run_ce_sum, soft_grad_channel_first, soft_stats_channel_first,
 };
 use convert::{for_blocks, load_at};
+use core::marker::PhantomData;
 use dst::{dst_input, put};
 use grad_rows::{map_row, target_slot};
 use lanes::{cap_s, first_lanes, grad_v};
 use rows::{LSE_BLOCK, PIPELINE_MIN_C, ln_of_sums, row_sums_blocked, rows_plain_ahead};
 use small_c::{SMALL_C, ce_sum_tiles, transpose_tile, untranspose_tile};
 
-/// The SIMD engine (f32 arithmetic).
-pub(crate) struct Simd;
+/// The SIMD kernels on the vector backend `W` (f32 arithmetic): the [`Engine`] that
+/// [`Simd`] dispatches to.
+pub(crate) struct Kernels<W>(PhantomData<W>);
 
 /// [`ce_sum_n`] of rows with at most [`SMALL_C`] classes: whole tiles transposed
 /// ([`ce_sum_tiles`]); the last, short tile (if any) through the statistics, added first.
 /// Its own function where not forced inline, so that its locals stay out of the frame of
 /// [`ce_sum_n`], which the row path's deep call chain goes through.
 #[cfg_attr(not(xent_opt0), inline(always))]
-fn ce_sum_small_rows<T: Element, const N: usize>(
+fn ce_sum_small_rows<W: Vector, T: Element, const N: usize>(
     x: &[T],
     lay: Layout,
     p0: usize,
@@ -68,17 +70,32 @@ fn ce_sum_small_rows<T: Element, const N: usize>(
     let whole = k - k % TILE;
     let mut sum = Acc::new();
     if whole < k {
-        sum.add(Simd::ce_sum_from_stats(x, lay, p0 + whole, &tv[whole..], w));
+        sum.add(Kernels::<W>::ce_sum_from_stats(x, lay, p0 + whole, &tv[whole..], w));
     }
-    sum.add(ce_sum_tiles::<T, N>(x, lay, p0, &tv[..whole], w));
+    sum.add(ce_sum_tiles::<W, T, N>(x, lay, p0, &tv[..whole], w));
     sum.get()
 }
 
 /// [`Engine::ce_sum`] of the SIMD engine, with the class count `N` known at compile time
 /// (`N == lay.classes()`) or 0 when it is not. Out of line (called once per 256
 /// positions): inlined into the loss driver, it took more instructions.
-#[inline(never)]
-pub(crate) fn ce_sum_n<T: Element, const N: usize>(
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn ce_sum_n<W: Vector, T: Element, const N: usize>(
+    x: &[T],
+    lay: Layout,
+    p0: usize,
+    tv: &[f32],
+    w: Option<&[f32]>,
+) -> f32 {
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || ce_sum_n_in::<W, T, N>(x, lay, p0, tv, w),
+    )
+}
+
+/// [`ce_sum_n`]'s body.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn ce_sum_n_in<W: Vector, T: Element, const N: usize>(
     x: &[T],
     lay: Layout,
     p0: usize,
@@ -88,15 +105,15 @@ pub(crate) fn ce_sum_n<T: Element, const N: usize>(
     let classes = lay.classes();
     debug_assert!(N == 0 || N == classes);
     debug_assert!(classes < COLUMN_MAX_C);
-    let l = V::LANES;
+    let l = W::LANES;
     let k = tv.len();
     if lay.inner() == 1 {
         if classes > SMALL_C || !TILE.is_multiple_of(l) {
-            return Simd::ce_sum_from_stats(x, lay, p0, tv, w);
+            return Kernels::<W>::ce_sum_from_stats(x, lay, p0, tv, w);
         }
-        return ce_sum_small_rows::<T, N>(x, lay, p0, tv, w);
+        return ce_sum_small_rows::<W, T, N>(x, lay, p0, tv, w);
     }
-    let (mut sum, mut vsum) = (Acc::new(), LaneAcc::<V>::new());
+    let (mut sum, mut vsum) = (Acc::new(), LaneAcc::<W>::new());
     // The runs themselves, not `ColumnGroups`: fewer instructions (the icount gate's
     // `ce_fwd_f32_nchw`).
     for (q0, run, base0) in ColumnRuns::new(lay, p0, k) {
@@ -104,15 +121,15 @@ pub(crate) fn ce_sum_n<T: Element, const N: usize>(
         if N > 0
             && let Some(xf) = T::as_f32(x)
         {
-            q += run_ce_sum::<V, N>(xf, base0, lay.inner(), run, &tv[q0..q0 + run], w, &mut vsum);
+            q += run_ce_sum::<W, N>(xf, base0, lay.inner(), run, &tv[q0..q0 + run], w, &mut vsum);
         }
         while q + l <= q0 + run {
             let (base, stride) = (base0 + (q - q0), lay.inner());
-            vsum.add(group_ce_sum::<V, T, N>(x, base, stride, classes, &tv[q..], w, true));
+            vsum.add(group_ce_sum::<W, T, N>(x, base, stride, classes, &tv[q..], w, true));
             q += l;
         }
         if q < q0 + run {
-            sum.add(Simd::ce_sum_from_stats(x, lay, p0 + q, &tv[q..q0 + run], w));
+            sum.add(Kernels::<W>::ce_sum_from_stats(x, lay, p0 + q, &tv[q..q0 + run], w));
         }
     }
     sum.add(vsum.total());
@@ -134,15 +151,17 @@ macro_rules! row_sums_dispatch {
     }};
 }
 
-// `binary` and `first_outside_unit` are out of line: called once per 1024 elements,
-// inlined into the loss loop their vector loops lost registers. The other entry points
-// were measured both ways and left to LLVM (docs/PERF_NOTES.md, "Inlining of the engine
-// entry points").
-impl Engine<f32> for Simd {
+// Every method is inlined into its caller, [`Simd`]'s dispatch, which runs it in the
+// backend's own out-of-line function (`Vector::outline`): on the portable backend that
+// keeps `binary` and `first_outside_unit` out of the loss loop, where inlined their vector
+// loops lost registers (docs/PERF_NOTES.md, "Inlining of the engine entry points").
+impl<W: Vector> Engine<f32> for Kernels<W> {
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn cap(v: f32, s: f32) -> f32 {
-        cap_s::<V>(v, Some(s))
+        cap_s::<W>(v, Some(s))
     }
 
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn class_stats<T: Element>(
         x: &[T],
         lay: Layout,
@@ -154,14 +173,14 @@ impl Engine<f32> for Simd {
         out: &mut [Stats<f32>],
     ) {
         let classes = lay.classes();
-        let l = V::LANES;
+        let l = W::LANES;
         if lay.inner() == 1 {
             if classes <= SMALL_C && out.len() == TILE && TILE.is_multiple_of(l) {
                 let mut buf = [0.0f32; SMALL_C * TILE];
-                transpose_tile(x, p0, classes, &mut buf);
+                transpose_tile::<W::Eights, T>(x, p0, classes, &mut buf);
                 let mut g = 0;
                 while g < TILE {
-                    group_stats::<V, f32>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
+                    group_stats::<W, f32>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
                     g += l;
                 }
                 return;
@@ -173,42 +192,52 @@ impl Engine<f32> for Simd {
                         && !want.rank
                         && cap.is_none() =>
                 {
-                    rows_plain_ahead::<V>(xf, p0, classes, tgt, out);
+                    rows_plain_ahead::<W>(xf, p0, classes, tgt, out);
                 }
                 _ => {
                     for (q, st) in out.iter_mut().enumerate() {
                         let row = &x[(p0 + q) * classes..(p0 + q + 1) * classes];
-                        *st = row_sums_dispatch!(V, T, row, tgt[q], cap, w, want);
+                        *st = row_sums_dispatch!(W, T, row, tgt[q], cap, w, want);
                     }
                 }
             }
-            ln_of_sums::<V>(out);
+            ln_of_sums::<W>(out);
             return;
         }
         if classes >= COLUMN_MAX_C {
             return Scalar::class_stats(x, lay, p0, tgt, cap, w, want, out);
         }
-        for (q, n, base) in ColumnGroups::new(lay, p0, out.len()) {
+        for (q, n, base) in ColumnGroups::<W>::new(lay, p0, out.len()) {
             if n == l {
-                group_stats::<V, T>(x, base, lay.inner(), classes, &tgt[q..], cap, w, want, &mut out[q..]);
+                group_stats::<W, T>(x, base, lay.inner(), classes, &tgt[q..], cap, w, want, &mut out[q..]);
             } else {
                 Scalar::class_stats(x, lay, p0 + q, &tgt[q..q + n], cap, w, want, &mut out[q..q + n]);
             }
         }
     }
 
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn ce_sum_from_stats<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> f32 {
+        W::outline(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            move || ce_sum_by_stats::<Self, f32, T>(x, lay, p0, tv, w),
+        )
+    }
+
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn ce_sum<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> f32 {
         // The column kernels' class count as a constant where it is small and common
         // (channel-first C = 4 and rows of 10: the columns stay in registers).
         match lay.classes() {
-            2 => ce_sum_n::<T, 2>(x, lay, p0, tv, w),
-            3 => ce_sum_n::<T, 3>(x, lay, p0, tv, w),
-            4 => ce_sum_n::<T, 4>(x, lay, p0, tv, w),
-            10 => ce_sum_n::<T, 10>(x, lay, p0, tv, w),
-            _ => ce_sum_n::<T, 0>(x, lay, p0, tv, w),
+            2 => ce_sum_n::<W, T, 2>(x, lay, p0, tv, w),
+            3 => ce_sum_n::<W, T, 3>(x, lay, p0, tv, w),
+            4 => ce_sum_n::<W, T, 4>(x, lay, p0, tv, w),
+            10 => ce_sum_n::<W, T, 10>(x, lay, p0, tv, w),
+            _ => ce_sum_n::<W, T, 0>(x, lay, p0, tv, w),
         }
     }
 
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn class_grad<T: Element>(
         dst: &mut GradDst<'_, T, f32>,
         lay: Layout,
@@ -218,45 +247,47 @@ impl Engine<f32> for Simd {
         w: Option<&[f32]>,
     ) {
         let classes = lay.classes();
-        let l = V::LANES;
+        let l = W::LANES;
         if lay.inner() == 1 {
             if classes <= SMALL_C && coef.len() == TILE && TILE.is_multiple_of(l) {
                 // Small C: the tile transposed into columns, its gradient taken there in
                 // place (as channel-first positions), and transposed back: a row of 10
                 // logits was a call's worth of fixed cost per row.
                 let mut buf = [0.0f32; SMALL_C * TILE];
-                transpose_tile(dst_input(dst), p0, classes, &mut buf);
+                transpose_tile::<W::Eights, T>(dst_input(dst), p0, classes, &mut buf);
                 let mut cols = GradDst::<f32, f32>::InPlace(&mut buf);
                 let mut g = 0;
                 while g < TILE {
-                    group_grad::<V, f32>(&mut cols, g, TILE, classes, &coef[g..], cap, w);
+                    group_grad::<W, f32>(&mut cols, g, TILE, classes, &coef[g..], cap, w);
                     g += l;
                 }
                 let tile = p0 * classes..(p0 + TILE) * classes;
                 match dst {
-                    GradDst::Buffer { grad, .. } => untranspose_tile(&buf, classes, &mut grad[tile]),
-                    GradDst::InPlace(xs) => untranspose_tile(&buf, classes, &mut xs[tile]),
+                    GradDst::Buffer { grad, .. } => {
+                        untranspose_tile::<W::Eights, _>(&buf, classes, &mut grad[tile])
+                    }
+                    GradDst::InPlace(xs) => untranspose_tile::<W::Eights, _>(&buf, classes, &mut xs[tile]),
                 }
                 return;
             }
             for (q, k) in coef.iter().enumerate() {
                 let start = (p0 + q) * classes;
-                let (m, lse, a) = (V::splat(k.max), V::splat(k.lse_rel), V::splat(k.a));
-                let c = V::splat(k.c);
+                let (m, lse, a) = (W::splat(k.max), W::splat(k.lse_rel), W::splat(k.a));
+                let c = W::splat(k.c);
                 // Read before the row is written (in place, it is overwritten).
                 let raw = if k.t < classes { dst_input(dst)[start + k.t].to_f32() } else { 0.0 };
                 match w {
                     Some(w) if k.c != 0.0 => {
-                        map_row::<V, T>(dst, start, classes, coef.len() * classes, |j, x| {
-                            grad_v(x, m, lse, a, c * V::load_or(&w[j..], 0.0), cap)
+                        map_row::<W, T>(dst, start, classes, coef.len() * classes, |j, x| {
+                            grad_v(x, m, lse, a, c * W::load_or(&w[j..], 0.0), cap)
                         })
                     }
-                    _ => map_row::<V, T>(dst, start, classes, coef.len() * classes, |_, x| {
+                    _ => map_row::<W, T>(dst, start, classes, coef.len() * classes, |_, x| {
                         grad_v(x, m, lse, a, c, cap)
                     }),
                 }
                 if k.t < classes {
-                    put(dst, start + k.t, target_slot(k, raw, cap, w));
+                    put(dst, start + k.t, target_slot::<W>(k, raw, cap, w));
                 }
             }
             return;
@@ -267,7 +298,7 @@ impl Engine<f32> for Simd {
             let mut q = q0;
             while q + l <= q0 + run {
                 let (base, stride) = (base0 + (q - q0), lay.inner());
-                group_grad::<V, T>(dst, base, stride, classes, &coef[q..], cap, w);
+                group_grad::<W, T>(dst, base, stride, classes, &coef[q..], cap, w);
                 q += l;
             }
             if q < q0 + run {
@@ -276,6 +307,7 @@ impl Engine<f32> for Simd {
         }
     }
 
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn soft_stats<T: Element, U: Element>(
         x: &[T],
         t: &[U],
@@ -287,31 +319,31 @@ impl Engine<f32> for Simd {
     ) {
         let classes = lay.classes();
         if lay.inner() != 1 {
-            return soft_stats_channel_first(x, t, lay, p0, eps, w, out);
+            return soft_stats_channel_first::<W, T, U>(x, t, lay, p0, eps, w, out);
         }
         let uni = if classes > 0 { eps / classes as f32 } else { 0.0 };
-        let keep = V::splat(1.0 - eps);
+        let keep = W::splat(1.0 - eps);
         for (q, st) in out.iter_mut().enumerate() {
             let start = (p0 + q) * classes;
             let row = &x[start..start + classes];
-            let s = row_sums_blocked::<V, T, false, false, false>(row, NO_TARGET, 0.0, None);
+            let s = row_sums_blocked::<W, T, false, false, false>(row, NO_TARGET, 0.0, None);
             let s = Stats { lse_rel: libm::logf(s.lse_rel), ..s };
-            let m = V::splat(s.max);
-            let (mut swt, mut swtx) = (V::splat(0.0), V::splat(0.0));
+            let m = W::splat(s.max);
+            let (mut swt, mut swtx) = (W::splat(0.0), W::splat(0.0));
             for_blocks(row, |off, blk| {
                 let mut i = 0;
                 while i < blk.len() {
-                    let valid = first_lanes::<V>(blk.len() - i);
-                    let xv = V::load_or(&blk[i..], 0.0);
-                    let tv: V = load_at(t, start + off + i);
+                    let valid = first_lanes::<W>(blk.len() - i);
+                    let xv = W::load_or(&blk[i..], 0.0);
+                    let tv: W = load_at(t, start + off + i);
                     let wv = match w {
-                        Some(w) => V::load_or(&w[off + i..], 0.0),
-                        None => V::splat(1.0),
+                        Some(w) => W::load_or(&w[off + i..], 0.0),
+                        None => W::splat(1.0),
                     };
-                    let wt = V::select(valid, wv * tv.mul_add(keep, V::splat(uni)), V::splat(0.0));
-                    swt += wt;
-                    swtx += V::select(valid, wt * (xv - m), V::splat(0.0));
-                    i += V::LANES;
+                    let wt = W::select(valid, wv * tv.mul_add(keep, W::splat(uni)), W::splat(0.0));
+                    swt = swt + wt;
+                    swtx = swtx + W::select(valid, wt * (xv - m), W::splat(0.0));
+                    i += W::LANES;
                 }
             });
             *st =
@@ -319,6 +351,7 @@ impl Engine<f32> for Simd {
         }
     }
 
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn soft_grad<T: Element, U: Element>(
         dst: &mut GradDst<'_, T, f32>,
         t: &[U],
@@ -330,43 +363,44 @@ impl Engine<f32> for Simd {
     ) {
         let classes = lay.classes();
         if lay.inner() != 1 {
-            return soft_grad_channel_first(dst, t, lay, p0, coef, eps, w);
+            return soft_grad_channel_first::<W, T, U>(dst, t, lay, p0, coef, eps, w);
         }
-        let uni = V::splat(if classes > 0 { eps / classes as f32 } else { 0.0 });
-        let keep = V::splat(1.0 - eps);
+        let uni = W::splat(if classes > 0 { eps / classes as f32 } else { 0.0 });
+        let keep = W::splat(1.0 - eps);
         for (q, k) in coef.iter().enumerate() {
             let start = (p0 + q) * classes;
-            let (m, lse, a, s) = (V::splat(k.max), V::splat(k.lse_rel), V::splat(k.a), V::splat(k.s));
-            map_row::<V, T>(dst, start, classes, coef.len() * classes, |j, x| {
-                let tv: V = load_at(t, start + j);
+            let (m, lse, a, s) = (W::splat(k.max), W::splat(k.lse_rel), W::splat(k.a), W::splat(k.s));
+            map_row::<W, T>(dst, start, classes, coef.len() * classes, |j, x| {
+                let tv: W = load_at(t, start + j);
                 let wv = match w {
-                    Some(w) => V::load_or(&w[j..], 0.0),
-                    None => V::splat(1.0),
+                    Some(w) => W::load_or(&w[j..], 0.0),
+                    None => W::splat(1.0),
                 };
                 a * ((x - m) - lse).exp_le0_fast() - s * wv * tv.mul_add(keep, uni)
             });
         }
     }
 
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn normalize<T: Element>(x: &[T], lay: Layout, p0: usize, st: &[Stats<f32>], log: bool, out: &mut [f32]) {
         let classes = lay.classes();
         if lay.inner() != 1 {
-            return normalize_channel_first(x, lay, p0, st, log, out);
+            return normalize_channel_first::<W, T>(x, lay, p0, st, log, out);
         }
         let mut dst = GradDst::Buffer { x, grad: out };
         let ahead = st.len() * classes;
         for (q, s) in st.iter().enumerate() {
             let start = (p0 + q) * classes;
-            let (m, lse) = (V::splat(s.max), V::splat(s.lse_rel));
+            let (m, lse) = (W::splat(s.max), W::splat(s.lse_rel));
             if log {
-                map_row::<V, T>(&mut dst, start, classes, ahead, |_, x| (x - m) - lse);
+                map_row::<W, T>(&mut dst, start, classes, ahead, |_, x| (x - m) - lse);
             } else {
-                map_row::<V, T>(&mut dst, start, classes, ahead, |_, x| ((x - m) - lse).exp_le0());
+                map_row::<W, T>(&mut dst, start, classes, ahead, |_, x| ((x - m) - lse).exp_le0());
             }
         }
     }
 
-    #[inline(never)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn binary<T: Element>(
         kind: Binary<f32>,
         x: &[T],
@@ -378,15 +412,15 @@ impl Engine<f32> for Simd {
         grad: Option<(&mut [f32], f32)>,
     ) -> Result<f32, Error> {
         match (per, grad) {
-            (None, None) => binary_run::<V, T, false, false>(kind, x, y, i0, w, pw, &mut [], &mut [], 0.0),
-            (Some(p), None) => binary_run::<V, T, true, false>(kind, x, y, i0, w, pw, p, &mut [], 0.0),
-            (None, Some((g, s))) => binary_run::<V, T, false, true>(kind, x, y, i0, w, pw, &mut [], g, s),
-            (Some(p), Some((g, s))) => binary_run::<V, T, true, true>(kind, x, y, i0, w, pw, p, g, s),
+            (None, None) => binary_run::<W, T, false, false>(kind, x, y, i0, w, pw, &mut [], &mut [], 0.0),
+            (Some(p), None) => binary_run::<W, T, true, false>(kind, x, y, i0, w, pw, p, &mut [], 0.0),
+            (None, Some((g, s))) => binary_run::<W, T, false, true>(kind, x, y, i0, w, pw, &mut [], g, s),
+            (Some(p), Some((g, s))) => binary_run::<W, T, true, true>(kind, x, y, i0, w, pw, p, g, s),
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(xent_opt0), inline(always))]
     fn first_outside_unit<T: Element>(v: &[T]) -> Option<usize> {
-        binary::first_outside_unit(v)
+        binary::first_outside_unit::<W, T>(v)
     }
 }

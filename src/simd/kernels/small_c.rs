@@ -5,20 +5,19 @@
 use super::columns::ce_sum::{LaneAcc, LnProd, group_ce_sum, pass_ce};
 use super::columns::stats::group_sweeps;
 use crate::engine::Want;
-use crate::simd::vector::{V, Vector};
+use crate::simd::vector::{Eights, Vector};
 use crate::tiling::TILE;
 use crate::{Element, Layout};
-use wide::f32x8;
 
 /// Rows with at most this many classes are transposed and handled as columns.
 pub(crate) const SMALL_C: usize = 16;
 
 /// A tile of `TILE` rows of `classes <= SMALL_C` logits, transposed:
 /// `buf[c * TILE + q] = x[(p0 + q) * classes + c]` (1 KiB of stack). In 8x8 blocks through
-/// `wide`'s `f32x8::transpose` (unpack and shuffle on AVX): an element-wise loop compiled
+/// [`Eights::transpose`] (unpack and shuffle on AVX): an element-wise loop compiled
 /// to scatters, slow on x86, and cost a third of a 10-class row's time.
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn transpose_tile<T: Element>(
+pub(crate) fn transpose_tile<E: Eights, T: Element>(
     x: &[T],
     p0: usize,
     classes: usize,
@@ -32,8 +31,8 @@ pub(crate) fn transpose_tile<T: Element>(
         // no read needs a bounds check. Before this path (every read clamped, a call
         // for the short ones, the rows passed through memory) the transposes were a
         // quarter of the v4 10-class forward's samples.
-        Some(t) => transpose_blocks(classes, |i| load8_full(&t[i..i + 8]), tile_put(buf)),
-        None => transpose_tile_short(tile, classes, buf),
+        Some(t) => transpose_blocks(classes, |i| load8_full::<E, T>(&t[i..i + 8]), tile_put(buf)),
+        None => transpose_tile_short::<E, T>(tile, classes, buf),
     }
 }
 
@@ -42,24 +41,28 @@ pub(crate) fn transpose_tile<T: Element>(
 /// frames of the functions holding it (a Cortex-M4F keeps the eight rows on the stack).
 #[cold]
 #[inline(never)]
-pub(crate) fn transpose_tile_short<T: Element>(tile: &[T], classes: usize, buf: &mut [f32; SMALL_C * TILE]) {
-    transpose_blocks(classes, |i| load8(&tile[i.min(tile.len())..]), tile_put(buf));
+pub(crate) fn transpose_tile_short<E: Eights, T: Element>(
+    tile: &[T],
+    classes: usize,
+    buf: &mut [f32; SMALL_C * TILE],
+) {
+    transpose_blocks(classes, |i| load8::<E, T>(&tile[i.min(tile.len())..]), tile_put(buf));
 }
 
 /// The sink of [`transpose_blocks`] into a stack tile: class `c`'s rows `8h..8h + 8` at
 /// `buf[c * TILE + 8h..]`.
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn tile_put(buf: &mut [f32; SMALL_C * TILE]) -> impl FnMut(usize, usize, f32x8) + '_ {
-    |c, h, v| buf[c * TILE + 8 * h..][..8].copy_from_slice(v.as_array())
+pub(crate) fn tile_put<E: Eights>(buf: &mut [f32; SMALL_C * TILE]) -> impl FnMut(usize, usize, E) + '_ {
+    |c, h, v| buf[c * TILE + 8 * h..][..8].copy_from_slice(&v.to_array())
 }
 
 /// [`transpose_tile`]'s 8x8 blocks: `row(i)` reads the 8 values from `i` of the tile,
 /// `put(c, h, v)` takes class `c`'s values of rows `8h..8h + 8`.
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn transpose_blocks(
+pub(crate) fn transpose_blocks<E: Eights>(
     classes: usize,
-    row: impl Fn(usize) -> f32x8,
-    mut put: impl FnMut(usize, usize, f32x8),
+    row: impl Fn(usize) -> E,
+    mut put: impl FnMut(usize, usize, E),
 ) {
     for q0 in (0..TILE).step_by(8) {
         for c0 in (0..classes).step_by(8) {
@@ -68,7 +71,7 @@ pub(crate) fn transpose_blocks(
             // Not `core::array::from_fn`: one code-generation unit left it out of line.
             let at = |j: usize| row((q0 + j) * classes + c0);
             let rows = [at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)];
-            for (k, v) in f32x8::transpose(rows).into_iter().enumerate().take(classes - c0) {
+            for (k, v) in E::transpose(rows).into_iter().enumerate().take(classes - c0) {
                 put(c0 + k, q0 / 8, v);
             }
         }
@@ -81,14 +84,21 @@ pub(crate) fn transpose_blocks(
 /// registers do not hold it (AVX2) zeroed and copied it each tile (`memset` and `memcpy`
 /// calls).
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn transpose_tile_regs<T: Element, const N: usize>(t: &[T], cols: &mut [[f32x8; TILE / 8]; N]) {
-    transpose_blocks(N, |i| load8_full(&t[i..i + 8]), |c, h, v| cols[c][h] = v);
+pub(crate) fn transpose_tile_regs<E: Eights, T: Element, const N: usize>(
+    t: &[T],
+    cols: &mut [[E; TILE / 8]; N],
+) {
+    transpose_blocks(N, |i| load8_full::<E, T>(&t[i..i + 8]), |c, h, v| cols[c][h] = v);
 }
 
 /// The inverse of [`transpose_tile`]: `out[q * classes + c] = buf[c * TILE + q]` for the
 /// `TILE` rows of `out` (rounded to `U`), in the same 8x8 blocks.
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn untranspose_tile<U: Element>(buf: &[f32; SMALL_C * TILE], classes: usize, out: &mut [U]) {
+pub(crate) fn untranspose_tile<E: Eights, U: Element>(
+    buf: &[f32; SMALL_C * TILE],
+    classes: usize,
+    out: &mut [U],
+) {
     debug_assert!(out.len() >= TILE * classes);
     for q0 in (0..TILE).step_by(8) {
         for c0 in (0..classes).step_by(8) {
@@ -98,13 +108,13 @@ pub(crate) fn untranspose_tile<U: Element>(buf: &[f32; SMALL_C * TILE], classes:
                 if k < n {
                     a.copy_from_slice(&buf[(c0 + k) * TILE + q0..][..8]);
                 }
-                f32x8::from(a)
+                E::new(a)
             };
             let cols = [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7)];
-            for (j, r) in f32x8::transpose(cols).iter().enumerate() {
+            for (j, r) in E::transpose(cols).iter().enumerate() {
                 // Value by value: a short slice copy of runtime length is a `memcpy` call.
                 let row = &mut out[(q0 + j) * classes + c0..][..n];
-                for (d, &v) in row.iter_mut().zip(r.as_array()) {
+                for (d, &v) in row.iter_mut().zip(&r.to_array()) {
                     *d = U::from_f32(v);
                 }
             }
@@ -114,17 +124,17 @@ pub(crate) fn untranspose_tile<U: Element>(buf: &[f32; SMALL_C * TILE], classes:
 
 /// The first 8 values of `s` as f32 (0 past its end).
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn load8<T: Element>(s: &[T]) -> f32x8 {
+pub(crate) fn load8<E: Eights, T: Element>(s: &[T]) -> E {
     match T::as_f32(s) {
         Some(f) => {
             if let Some(a) = f.first_chunk::<8>() {
-                return f32x8::from(*a);
+                return E::new(*a);
             }
         }
         None if s.len() >= 8 => {
             let mut a = [0.0f32; 8];
             T::load_block(&s[..8], &mut a);
-            return f32x8::from(a);
+            return E::new(a);
         }
         None => {}
     }
@@ -133,31 +143,46 @@ pub(crate) fn load8<T: Element>(s: &[T]) -> f32x8 {
 
 /// The 8 values of `s` (`s.len() == 8`) as f32.
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn load8_full<T: Element>(s: &[T]) -> f32x8 {
+pub(crate) fn load8_full<E: Eights, T: Element>(s: &[T]) -> E {
     let mut a = [0.0f32; 8];
     match T::as_f32(s) {
         Some(f) => a.copy_from_slice(f),
         None => T::load_block(s, &mut a),
     }
-    f32x8::from(a)
+    E::new(a)
 }
 
 /// [`load8`] for short slices and other types: kept out of line, or the two paths merge
 /// into one variable-length `memcpy` call per load.
 #[cold]
 #[inline(never)]
-pub(crate) fn load8_slow<T: Element>(s: &[T]) -> f32x8 {
+pub(crate) fn load8_slow<E: Eights, T: Element>(s: &[T]) -> E {
     let mut a = [0.0f32; 8];
     T::load_block(&s[..s.len().min(8)], &mut a);
-    f32x8::from(a)
+    E::new(a)
 }
 
 /// The plain cross-entropy sum of rows with at most [`SMALL_C`] classes, `tv.len()` a
 /// multiple of [`TILE`]: whole tiles of [`TILE`] rows transposed into columns. Out of line (called once per 256 positions): inlined, its
 /// tiles and transposes sat in the frame of every row forward (a Cortex-M4F keeps them on
 /// the stack: rows of 19 classes took 0.8 KiB more).
-#[inline(never)]
-pub(crate) fn ce_sum_tiles<T: Element, const N: usize>(
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn ce_sum_tiles<W: Vector, T: Element, const N: usize>(
+    x: &[T],
+    lay: Layout,
+    p0: usize,
+    tv: &[f32],
+    w: Option<&[f32]>,
+) -> f32 {
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || ce_sum_tiles_in::<W, T, N>(x, lay, p0, tv, w),
+    )
+}
+
+/// [`ce_sum_tiles`]' body.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn ce_sum_tiles_in<W: Vector, T: Element, const N: usize>(
     x: &[T],
     lay: Layout,
     p0: usize,
@@ -165,26 +190,26 @@ pub(crate) fn ce_sum_tiles<T: Element, const N: usize>(
     w: Option<&[f32]>,
 ) -> f32 {
     // The class count as the constant `N` where there is one (`lay.classes() == N`).
-    let (classes, l) = (if N > 0 { N } else { lay.classes() }, V::LANES);
+    let (classes, l) = (if N > 0 { N } else { lay.classes() }, W::LANES);
     // Small C: whole tiles of TILE rows transposed into columns.
     debug_assert!(tv.len().is_multiple_of(TILE));
-    let mut vsum = LaneAcc::<V>::new();
+    let mut vsum = LaneAcc::<W>::new();
     let mut buf = [0.0f32; SMALL_C * TILE];
-    let mut cols = [[f32x8::ZERO; TILE / 8]; N];
-    let mut lp = LnProd::<V>::new();
+    let mut cols = [[W::Eights::ZERO; TILE / 8]; N];
+    let mut lp = LnProd::<W>::new();
     for (j, tvj) in tv.chunks(TILE).enumerate() {
         let pj = p0 + j * TILE;
         if N > 0
             && let Some(t) = x.get(pj * N..(pj + TILE) * N + 8)
         {
             // A known class count: the tile's columns stay in registers.
-            transpose_tile_regs::<T, N>(t, &mut cols);
+            transpose_tile_regs::<W::Eights, T, N>(t, &mut cols);
             let mut g = 0;
             if w.is_none() {
                 // Unweighted: one `ln` per `LN_GROUPS` groups, across tiles.
                 while g < TILE {
-                    let col = |c: usize| V::from_eights(&cols[c][g / 8..]);
-                    if lp.push::<N>(col, V::load_or(&tvj[g..], -1.0)) {
+                    let col = |c: usize| W::from_eights(&cols[c][g / 8..]);
+                    if lp.push::<N>(col, W::load_or(&tvj[g..], -1.0)) {
                         vsum.add(lp.take());
                     }
                     g += l;
@@ -192,18 +217,18 @@ pub(crate) fn ce_sum_tiles<T: Element, const N: usize>(
                 continue;
             }
             while g < TILE {
-                let tvv = V::load_or(&tvj[g..], -1.0);
-                let col = |c: usize| V::from_eights(&cols[c][g / 8..]);
+                let tvv = W::load_or(&tvj[g..], -1.0);
+                let col = |c: usize| W::from_eights(&cols[c][g / 8..]);
                 let p = group_sweeps(N, col, tvv, Want::default(), None);
                 vsum.add(pass_ce(&p, N, &tvj[g..], w));
                 g += l;
             }
             continue;
         }
-        transpose_tile(x, pj, classes, &mut buf);
+        transpose_tile::<W::Eights, T>(x, pj, classes, &mut buf);
         let mut g = 0;
         while g < TILE {
-            vsum.add(group_ce_sum::<V, f32, N>(&buf, g, TILE, classes, &tvj[g..], w, false));
+            vsum.add(group_ce_sum::<W, f32, N>(&buf, g, TILE, classes, &tvj[g..], w, false));
             g += l;
         }
     }

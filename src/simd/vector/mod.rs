@@ -450,7 +450,6 @@ pub(crate) const POW2_EIGHTHS_BIASED: [i32; 8] = {
     t
 };
 
-
 /// The bounds of [`Vector::clamp_exp_arg`]: `exp(-87.3)` is still a normal f32 (`2^-126`
 /// is `exp(-87.34)`), `exp(87.3)` a finite one.
 pub(crate) const EXP_ARG_LIM: f32 = 87.3;

@@ -150,8 +150,10 @@ macro_rules! impl_vector {
                 {
                     // No full-width permute: lane by lane (`TABLE_EXP` is false here).
                     let tj = kb.to_array().map(|k| POW2_EIGHTHS_BIASED[(k & 7) as usize]);
-                    return wide::bytemuck::cast(<$i>::new(tj) + (kb << 20u32));
+                    wide::bytemuck::cast(<$i>::new(tj) + (kb << 20u32))
                 }
+                #[cfg(all(target_feature = "avx2", target_feature = "fma"))]
+                {
                 let mut tab = [0i32; $lanes];
                 for (d, s) in tab.iter_mut().zip(POW2_EIGHTHS_BIASED.iter().cycle()) {
                     *d = *s;
@@ -162,6 +164,7 @@ macro_rules! impl_vector {
                 // would fail at once if the permute did otherwise.
                 let tj = <$i>::new(tab).shuffle(wide::bytemuck::cast(kb));
                 wide::bytemuck::cast(tj + (kb << 20u32))
+                }
             }
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn reduce_add(self) -> f32 {
@@ -213,7 +216,6 @@ impl_vector!(
     exp_arg16,
     cfg!(all(target_arch = "x86_64", target_feature = "avx512dq"))
 );
-
 
 /// [`Vector::clamp_exp_arg`] of 8 lanes: two instructions, NaN kept (no 8-lane build
 /// calls it: the two-sweep rows take their maximum first anyway).

@@ -19,10 +19,11 @@ pub(crate) mod stats;
 
 use crate::engine::{Engine, GradDst, SoftCoef, SoftStats, Stats};
 use crate::scalar::kernels::Scalar;
-use crate::simd::vector::{V, Vector};
+use crate::simd::vector::Vector;
 use crate::tiling::F32_EXACT_C;
 use crate::{Element, Layout};
 pub(crate) use ce_sum::{group_ce_sum, run_ce_sum};
+use core::marker::PhantomData;
 pub(crate) use grad::group_grad;
 use grad::group_soft_grad;
 pub(crate) use stats::group_stats;
@@ -71,21 +72,22 @@ impl Iterator for ColumnRuns {
 /// logit of class 0, class stride `lay.inner()`), and `n < LANES` for what is left at the
 /// end of each contiguous run (for the scalar twin). An iterator, not a closure: a closure
 /// holding the gradient destination slowed the column gradient.
-pub(crate) struct ColumnGroups {
+pub(crate) struct ColumnGroups<W> {
     pub(crate) runs: ColumnRuns,
     pub(crate) q: usize,
     pub(crate) end: usize,
     pub(crate) shift: usize,
+    lanes: PhantomData<W>,
 }
 
-impl ColumnGroups {
+impl<W: Vector> ColumnGroups<W> {
     #[cfg_attr(not(xent_opt0), inline(always))]
     pub(crate) fn new(lay: Layout, p0: usize, k: usize) -> Self {
-        Self { runs: ColumnRuns::new(lay, p0, k), q: 0, end: 0, shift: 0 }
+        Self { runs: ColumnRuns::new(lay, p0, k), q: 0, end: 0, shift: 0, lanes: PhantomData }
     }
 }
 
-impl Iterator for ColumnGroups {
+impl<W: Vector> Iterator for ColumnGroups<W> {
     type Item = (usize, usize, usize);
 
     #[cfg_attr(not(xent_opt0), inline(always))]
@@ -94,7 +96,7 @@ impl Iterator for ColumnGroups {
             let (q0, run, base0) = self.runs.next()?;
             (self.q, self.end, self.shift) = (q0, q0 + run, base0.wrapping_sub(q0));
         }
-        let (q, n) = (self.q, V::LANES.min(self.end - self.q));
+        let (q, n) = (self.q, W::LANES.min(self.end - self.q));
         self.q += n;
         Some((q, n, self.shift.wrapping_add(q)))
     }
@@ -102,8 +104,8 @@ impl Iterator for ColumnGroups {
 
 /// [`Engine::soft_stats`] of the SIMD engine on a channel-first layout. Out of line (as
 /// are the two below): inlined, it cost the row path of the same method instructions.
-#[inline(never)]
-pub(crate) fn soft_stats_channel_first<T: Element, U: Element>(
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn soft_stats_channel_first<W: Vector, T: Element, U: Element>(
     x: &[T],
     t: &[U],
     lay: Layout,
@@ -112,19 +114,24 @@ pub(crate) fn soft_stats_channel_first<T: Element, U: Element>(
     w: Option<&[f32]>,
     out: &mut [SoftStats<f32>],
 ) {
-    let classes = lay.classes();
-    for (q, n, base) in ColumnGroups::new(lay, p0, out.len()) {
-        if n == V::LANES {
-            group_soft_stats::<V, T, U>(x, t, base, lay.inner(), classes, eps, w, &mut out[q..]);
-        } else {
-            Scalar::soft_stats(x, t, lay, p0 + q, eps, w, &mut out[q..q + n]);
-        }
-    }
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || {
+            let classes = lay.classes();
+            for (q, n, base) in ColumnGroups::<W>::new(lay, p0, out.len()) {
+                if n == W::LANES {
+                    group_soft_stats::<W, T, U>(x, t, base, lay.inner(), classes, eps, w, &mut out[q..]);
+                } else {
+                    Scalar::soft_stats(x, t, lay, p0 + q, eps, w, &mut out[q..q + n]);
+                }
+            }
+        },
+    )
 }
 
 /// [`Engine::soft_grad`] of the SIMD engine on a channel-first layout.
-#[inline(never)]
-pub(crate) fn soft_grad_channel_first<T: Element, U: Element>(
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn soft_grad_channel_first<W: Vector, T: Element, U: Element>(
     dst: &mut GradDst<'_, T, f32>,
     t: &[U],
     lay: Layout,
@@ -133,19 +140,24 @@ pub(crate) fn soft_grad_channel_first<T: Element, U: Element>(
     eps: f32,
     w: Option<&[f32]>,
 ) {
-    let classes = lay.classes();
-    for (q, n, base) in ColumnGroups::new(lay, p0, coef.len()) {
-        if n == V::LANES {
-            group_soft_grad::<V, T, U>(dst, t, base, lay.inner(), classes, &coef[q..], eps, w);
-        } else {
-            Scalar::soft_grad(dst, t, lay, p0 + q, &coef[q..q + n], eps, w);
-        }
-    }
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || {
+            let classes = lay.classes();
+            for (q, n, base) in ColumnGroups::<W>::new(lay, p0, coef.len()) {
+                if n == W::LANES {
+                    group_soft_grad::<W, T, U>(dst, t, base, lay.inner(), classes, &coef[q..], eps, w);
+                } else {
+                    Scalar::soft_grad(dst, t, lay, p0 + q, &coef[q..q + n], eps, w);
+                }
+            }
+        },
+    )
 }
 
 /// [`Engine::normalize`] of the SIMD engine on a channel-first layout.
-#[inline(never)]
-pub(crate) fn normalize_channel_first<T: Element>(
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn normalize_channel_first<W: Vector, T: Element>(
     x: &[T],
     lay: Layout,
     p0: usize,
@@ -153,12 +165,17 @@ pub(crate) fn normalize_channel_first<T: Element>(
     log: bool,
     out: &mut [f32],
 ) {
-    let classes = lay.classes();
-    for (q, n, base) in ColumnGroups::new(lay, p0, st.len()) {
-        if n == V::LANES {
-            group_normalize::<V, T>(x, base, lay.inner(), classes, &st[q..], log, out);
-        } else {
-            Scalar::normalize(x, lay, p0 + q, &st[q..q + n], log, out);
-        }
-    }
+    W::outline(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        move || {
+            let classes = lay.classes();
+            for (q, n, base) in ColumnGroups::<W>::new(lay, p0, st.len()) {
+                if n == W::LANES {
+                    group_normalize::<W, T>(x, base, lay.inner(), classes, &st[q..], log, out);
+                } else {
+                    Scalar::normalize(x, lay, p0 + q, &st[q..q + n], log, out);
+                }
+            }
+        },
+    )
 }

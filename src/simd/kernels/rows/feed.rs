@@ -4,9 +4,7 @@
 
 use super::state::{BlockLse, BlockSums, SLACK, SUM_LIM};
 use crate::Element;
-use crate::simd::kernels::convert::for_blocks_in;
-#[cfg(xent_f16c)]
-use crate::simd::kernels::convert::{blocks_widened, widen_max};
+use crate::simd::kernels::convert::{blocks_widened, for_blocks_in, widen_max};
 use crate::simd::kernels::lanes::{IOTA, PREFETCH_BYTES, add_exp, lane_max};
 use crate::simd::vector::Vector;
 
@@ -181,8 +179,8 @@ impl<W: Vector> BlockLse<W> {
             let Some(sub) = T::as_f32(sub) else {
                 // The plain two-sweep f16 forward: each piece's maximum taken as it is
                 // converted (no maximum pass over the buffer).
-                #[cfg(xent_f16c)]
-                if !W::ONE_SWEEP
+                if W::F16_IN_REGS
+                    && !W::ONE_SWEEP
                     && !SMOOTH
                     && !COUNT_ABOVE
                     && let Some(h) = T::as_f16(sub)

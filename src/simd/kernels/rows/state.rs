@@ -2,7 +2,6 @@
 //! accepting a block's sums by a two-sum, raising the running maximum (the rescale in
 //! f64), the all-`-inf` and NaN blocks, and the row's statistics at the end.
 
-#[cfg(xent_f16c)]
 use super::sweep::ExpRef;
 use crate::engine::Stats;
 use crate::simd::kernels::lanes::{first_lanes, fix_special};
@@ -45,7 +44,6 @@ pub(crate) struct BlockLse<W> {
     pub(crate) nan: bool,
     pub(crate) xtv: W,
     /// [`add_exp_at`]'s reference for `m`, made when an f16 sweep first needs it.
-    #[cfg(xent_f16c)]
     pub(crate) xref: core::cell::Cell<ExpRef>,
 }
 
@@ -119,7 +117,6 @@ impl<W: Vector> BlockLse<W> {
             cnt: zero,
             nan: false,
             xtv: W::splat(xt),
-            #[cfg(xent_f16c)]
             xref: core::cell::Cell::new(ExpRef::NONE),
         }
     }

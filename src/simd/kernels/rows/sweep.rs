@@ -22,7 +22,6 @@ pub(crate) fn add_exp_at<W: Vector>(acc: W, x: W, (magic, lo): (W, W)) -> W {
 /// so the terms are `exp(x - M)`, `M = J ln2` (`ln2` rounded to f32; exact in f64), and
 /// `c = exp(M - m)` (in `[0.70, 1.42]`, as `c_hi + c_lo`) puts a block's sum back relative
 /// to `m`. Made once for each maximum of a row (a `round` and an `exp` in f64).
-#[cfg(xent_f16c)]
 #[derive(Clone, Copy)]
 pub(crate) struct ExpRef {
     /// The running maximum it was made for (NaN: none yet).
@@ -35,7 +34,6 @@ pub(crate) struct ExpRef {
     pub(crate) c_lo: f32,
 }
 
-#[cfg(xent_f16c)]
 impl ExpRef {
     pub(crate) const NONE: Self = Self { m: f32::NAN, magic: 0.0, lo: 0.0, c_hi: 0.0, c_lo: 0.0 };
 
@@ -96,8 +94,8 @@ impl<W: Vector> BlockLse<W> {
             None => {
                 // The plain sweep only: with smoothing, LLVM kept one exp accumulator of
                 // this loop in memory (a store and reload a pair of vectors).
-                #[cfg(xent_f16c)]
-                if !SMOOTH
+                if W::F16_IN_REGS
+                    && !SMOOTH
                     && !COUNT_ABOVE
                     && let Some(h) = T::as_f16(sub)
                 {
@@ -122,7 +120,6 @@ impl<W: Vector> BlockLse<W> {
     /// reload (on AVX-512 the buffer's stores were the f16 forward's largest cost after
     /// the exp). The values past the last pair of whole vectors go
     /// through the buffer and [`Self::sweep_into`].
-    #[cfg(xent_f16c)]
     #[cfg_attr(not(xent_opt0), inline(always))]
     pub(crate) fn sweep_f16<const TRACK_MAX: bool>(
         &self,
@@ -136,7 +133,7 @@ impl<W: Vector> BlockLse<W> {
         let mut acc = PairAcc { a0: zero, a1: zero, bx: zero, bx1: zero, ws: zero, bc: zero, mx: b.max };
         // Reached on one-sweep builds only (AVX-512, which implies the FMA that
         // `exp_parts_sum_poly_at` needs).
-        debug_assert!(W::ONE_SWEEP && cfg!(target_feature = "fma"));
+        debug_assert!(W::ONE_SWEEP && W::FMA);
         // The polynomial exp of `x` itself, relative to `J ln2` near `m` (`add_exp_at`):
         // one subtraction a vector fewer than `exp(x - m)`, on a loop whose 512-bit
         // operations fill the vector pipes; f32 sweeps gained nothing from it
