@@ -184,6 +184,7 @@ mod api;
 mod element;
 mod engine;
 mod error;
+mod isa;
 mod layout;
 mod loss;
 mod options;
@@ -196,6 +197,7 @@ pub use api::*;
 pub use element::{ClassIndex, Element, Real};
 pub use error::Error;
 pub use half::{bf16, f16};
+pub use isa::{Isa, ParseIsaError, detected_isa, isa, set_max_isa};
 pub use layout::Layout;
 pub use options::{
     BceOptions, BceWithLogitsOptions, CrossEntropyOptions, NllOptions, ProbsOptions, Reduction,

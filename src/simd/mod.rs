@@ -1,6 +1,8 @@
-//! The fast engine: SIMD kernels on `wide`, generic over a small vector trait.
+//! The fast engine: SIMD kernels generic over a small vector trait, on the backend of the
+//! instruction set detected at run time.
 
 mod arch;
+pub(crate) mod detect;
 mod dispatch;
 pub(crate) mod kernels;
 pub(crate) mod vector;
