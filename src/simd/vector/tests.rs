@@ -1,6 +1,6 @@
 //! The stated bounds of the vector functions, swept against f64 (`libm`), for each
 //! backend: the tests below run them for the portable [`V`]; [`sweeps`] runs them all for
-//! any backend (`sweeps_avx2` for the dispatched AVX2 one, where the CPU has it).
+//! any backend (`sweeps_avx2` and `sweeps_avx512` for the dispatched ones, where the CPU has them).
 use super::{EXP_MAGIC, V, Vector};
 
 /// Every sweep of this file for backend `W` (its bounds, whatever the backend: with
@@ -29,6 +29,17 @@ fn sweeps_avx2() {
     } else {
         extern crate std;
         std::eprintln!("skipped: this CPU lacks AVX2, FMA or F16C");
+    }
+}
+
+/// [`sweeps`] for the AVX-512 backend, where the CPU has it (`detected` prints a note
+/// where not).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn sweeps_avx512() {
+    use crate::simd::backend::avx512::{Avx512, detected};
+    if detected() {
+        Avx512::outline(sweeps::<Avx512>);
     }
 }
 
