@@ -1,6 +1,7 @@
 //! The stated bounds of the vector functions, swept against f64 (`libm`), for each
 //! backend: the tests below run them for the portable [`V`]; [`sweeps`] runs them all for
-//! any backend (`sweeps_avx2` and `sweeps_avx512` for the dispatched ones, where the CPU has them).
+//! any backend (`sweeps_avx2` and `sweeps_avx512` for the dispatched ones, where the CPU
+//! has them).
 use super::{EXP_MAGIC, V, Vector};
 
 /// Every sweep of this file for backend `W` (its bounds, whatever the backend: with
