@@ -16,8 +16,8 @@
 //! [`Avx2::outline`], which the dispatcher calls only when it detected all of them, or
 //! in tests after `std::is_x86_feature_detected!` confirmed each ([`detected`]).**
 //!
-//! On builds that enable the features statically (`-C target-cpu=x86-64-v3` and up) the
-//! invariant holds trivially. The blocks whose intrinsic takes a pointer state its
+//! On builds that enable the features statically (`xent_v3`: `-C target-cpu=x86-64-v3`
+//! and up) the invariant holds trivially, and `outline` is `f()` itself. The blocks whose intrinsic takes a pointer state its
 //! validity on their own.
 #![allow(unsafe_code)]
 
@@ -73,10 +73,10 @@ fn splat_i32(v: i32) -> __m256i {
     cast([v; 8])
 }
 
-/// The entry of [`Avx2::outline`] where the build does not enable the features: `f()`
-/// compiled with them (LLVM inlines the closure, and the kernel's inlined tree below
+/// The entry of [`Avx2::outline`] where the build does not enable the features (not
+/// `xent_v3`): `f()` compiled with them (LLVM inlines the closure, and the kernel's inlined tree below
 /// it, into this function).
-#[cfg(not(all(target_feature = "avx2", target_feature = "fma", target_feature = "f16c")))]
+#[cfg(not(xent_v3))]
 #[inline(never)]
 #[target_feature(enable = "avx,avx2,fma,f16c")]
 fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
@@ -217,12 +217,12 @@ impl Vector for Avx2 {
             core::arch::x86_64::_mm_sfence()
         };
     }
-    #[cfg(all(target_feature = "avx2", target_feature = "fma", target_feature = "f16c"))]
+    #[cfg(xent_v3)]
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn outline<R>(f: impl FnOnce() -> R) -> R {
         f()
     }
-    #[cfg(not(all(target_feature = "avx2", target_feature = "fma", target_feature = "f16c")))]
+    #[cfg(not(xent_v3))]
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn outline<R>(f: impl FnOnce() -> R) -> R {
         // SAFETY: the module's invariant: `outline` is called only where the CPU has the
