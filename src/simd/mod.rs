@@ -2,6 +2,7 @@
 //! instruction set detected at run time.
 
 mod arch;
+pub(crate) mod backend;
 pub(crate) mod detect;
 mod dispatch;
 pub(crate) mod kernels;
