@@ -4,20 +4,39 @@
 //! block of elements), never per element; a build with a level enabled statically
 //! selects it at compile time.
 
+#[cfg(all(target_arch = "x86_64", not(xent_v3)))]
+use super::backend::{avx2::Avx2, avx512::Avx512};
 use super::kernels::Kernels;
 use super::vector::{V, Vector, outline};
 use crate::engine::{Binary, ClassStats, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
+use crate::isa::{Isa, active};
 use crate::{Element, Error, Layout};
 
 /// The SIMD engine (f32 arithmetic), dispatched per call.
 pub(crate) struct Simd;
 
-/// `Kernels::<W>::$method($args)` for the active backend `W`, in its entry point.
+/// `Kernels::<W>::$method($args)` for the active backend `W`, inside its entry point; on
+/// the portable backend a direct call, or with `outline` in a function of its own.
 macro_rules! dispatch {
     ($method:ident($($arg:ident),+ $(,)?)) => {
-        Kernels::<V>::$method($($arg),+)
+        dispatch!(@any [] $method($($arg),+))
     };
     (outline $method:ident($($arg:ident),+ $(,)?)) => {
+        dispatch!(@any [outline] $method($($arg),+))
+    };
+    (@any [$($mode:ident)?] $method:ident($($arg:ident),+)) => {
+        match active() {
+            #[cfg(all(target_arch = "x86_64", not(xent_v3)))]
+            Isa::Avx512 => outline!(Avx512, Kernels::<Avx512>::$method, ($($arg),+)),
+            #[cfg(all(target_arch = "x86_64", not(xent_v3)))]
+            Isa::Avx2 => outline!(Avx2, Kernels::<Avx2>::$method, ($($arg),+)),
+            _ => dispatch!(@portable $($mode)? $method($($arg),+)),
+        }
+    };
+    (@portable $method:ident($($arg:ident),+)) => {
+        Kernels::<V>::$method($($arg),+)
+    };
+    (@portable outline $method:ident($($arg:ident),+)) => {
         outline!(V, Kernels::<V>::$method, ($($arg),+))
     };
 }

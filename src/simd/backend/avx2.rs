@@ -21,6 +21,7 @@
 //! validity on their own.
 #![allow(unsafe_code)]
 
+use super::outline_target;
 use crate::simd::vector::{EXP_ARG_LIM, Eights, POW2_EIGHTHS_BIASED, Vector};
 use core::arch::x86_64::{
     __m128i, __m256, __m256i, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _mm_add_ps, _mm_add_ss,
@@ -71,16 +72,6 @@ impl Avx2 {
 #[cfg_attr(not(xent_opt0), inline(always))]
 fn splat_i32(v: i32) -> __m256i {
     cast([v; 8])
-}
-
-/// The entry of [`Avx2::outline`] where the build does not enable the features (not
-/// `xent_v3`): `f()` compiled with them (LLVM inlines the closure, and the kernel's inlined tree below
-/// it, into this function).
-#[cfg(not(xent_v3))]
-#[inline(never)]
-#[target_feature(enable = "avx,avx2,fma,f16c")]
-fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
 }
 
 macro_rules! binary_op {
@@ -217,18 +208,7 @@ impl Vector for Avx2 {
             core::arch::x86_64::_mm_sfence()
         };
     }
-    #[cfg(xent_v3)]
-    #[cfg_attr(not(xent_opt0), inline(always))]
-    fn outline<R>(f: impl FnOnce() -> R) -> R {
-        f()
-    }
-    #[cfg(not(xent_v3))]
-    #[cfg_attr(not(xent_opt0), inline(always))]
-    fn outline<R>(f: impl FnOnce() -> R) -> R {
-        // SAFETY: the module's invariant: `outline` is called only where the CPU has the
-        // features `with_avx2` enables.
-        unsafe { with_avx2(f) }
-    }
+    crate::simd::vector::outline_arities!(outline_target, "avx,avx2,fma,f16c");
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn mul_add(self, a: Self, b: Self) -> Self {
         // SAFETY: the module's invariant (FMA).
@@ -392,7 +372,7 @@ mod tests {
     /// and says so when it does not.
     fn on_avx2(f: impl FnOnce()) {
         if detected() {
-            Avx2::outline(f);
+            crate::simd::backend::in_entry::<Avx2, _>(f);
         } else {
             std::eprintln!("skipped: this CPU lacks AVX2, FMA or F16C");
         }

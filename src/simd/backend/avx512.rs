@@ -30,6 +30,7 @@
 #![allow(unsafe_code)]
 
 use super::avx2::Avx2;
+use super::outline_target;
 use crate::simd::vector::{EXP_ARG_LIM, POW2_EIGHTHS_BIASED, Vector};
 use core::arch::x86_64::{
     __m256i, __m512, __m512i, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _mm512_add_epi32,
@@ -244,26 +245,10 @@ impl Vector for Avx512 {
             core::arch::x86_64::_mm_sfence()
         };
     }
-    #[cfg(xent_v4)]
-    #[cfg_attr(not(xent_opt0), inline(always))]
-    fn outline<R>(f: impl FnOnce() -> R) -> R {
-        // Every function of the build has the features already.
-        f()
-    }
-    #[cfg(not(xent_v4))]
-    #[cfg_attr(not(xent_opt0), inline(always))]
-    fn outline<R>(f: impl FnOnce() -> R) -> R {
-        /// `f()` compiled with the level's features: LLVM inlines the closure (called once)
-        /// and the vector methods and intrinsics below it into this function.
-        #[inline(never)]
-        #[target_feature(enable = "avx,avx2,fma,f16c,avx512f,avx512dq,avx512bw,avx512vl")]
-        fn entry<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        // SAFETY: the invariant (module doc): the dispatcher calls `outline` only when the
-        // CPU has these features (and tests only after detecting them).
-        unsafe { entry(f) }
-    }
+    crate::simd::vector::outline_arities!(
+        outline_target,
+        "avx,avx2,fma,f16c,avx512f,avx512dq,avx512bw,avx512vl"
+    );
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn mul_add(self, a: Self, b: Self) -> Self {
         // SAFETY: the invariant (module doc).
@@ -544,7 +529,7 @@ mod tests {
             return;
         }
         let ops = operands();
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             for [a, b, c] in &ops {
                 let ins = &[*a, *b, *c];
                 let (va, vb, wa, wb) = (v(a), v(b), w(a), w(b));
@@ -577,7 +562,7 @@ mod tests {
             return;
         }
         let ops = operands();
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             for [a, b, c] in &ops {
                 let ins = &[*a, *b, *c];
                 let (va, vb, vc, wa, wb, wc) = (v(a), v(b), v(c), w(a), w(b), w(c));
@@ -608,7 +593,7 @@ mod tests {
         if !detected() {
             return;
         }
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             let one = Avx512::splat(1.0);
             assert!(one.eq(one).all_set());
             assert!(!one.lt(one).all_set());
@@ -627,7 +612,7 @@ mod tests {
             return;
         }
         let ops = operands();
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             for [a, ..] in &ops {
                 let ins = &[*a];
                 let (va, wa) = (v(a), w(a));
@@ -668,7 +653,7 @@ mod tests {
             return;
         }
         let ops = operands();
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             for [a, ..] in &ops {
                 let got = v(a).clamp_exp_arg().to_arr();
                 for (g, x) in got.iter().zip(a) {
@@ -690,7 +675,7 @@ mod tests {
         }
         let ops = operands();
         let mut r = Bits(99);
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             // Sums exact in f32 (integers below 2^19): the same bits as wide's, whatever
             // the order.
             for _ in 0..1000 {
@@ -721,7 +706,7 @@ mod tests {
             return;
         }
         let ops = operands();
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             for [a, ..] in &ops {
                 // Loads and stores move bits, signalling NaNs included.
                 same("to_arr", &[*a], v(a).to_arr(), *a, false);
@@ -763,7 +748,7 @@ mod tests {
         if !detected() {
             return;
         }
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             for hi in 0..(1u32 << 12) {
                 let h: [f16; 16] = core::array::from_fn(|i| f16::from_bits((hi * 16 + i as u32) as u16));
                 let want = h.map(f16::to_f32);
@@ -777,7 +762,7 @@ mod tests {
         if !detected() {
             return;
         }
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             let e: [Avx2; 3] =
                 core::array::from_fn(|k| Avx2::new(core::array::from_fn(|i| (8 * k + i) as f32)));
             let want: Arr = core::array::from_fn(|i| i as f32);
@@ -824,7 +809,7 @@ mod tests {
             }));
         }
         let magic = EXP_MAGIC - 300.0;
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             for [a, b, _] in &ops {
                 let ins = &[*a, *b];
                 let (x, xb) = (v(a), v(b));
@@ -875,7 +860,7 @@ mod tests {
         }
         let a: Arr = core::array::from_fn(|i| i as f32 - 7.5);
         let mut buf = Buf([0.0; 64]);
-        Avx512::outline(|| {
+        crate::simd::backend::in_entry::<Avx512, _>(|| {
             let (whole, _) = buf.0.as_chunks_mut::<16>();
             v(&a).stream(&mut whole[1]);
             let un: &mut Arr = (&mut buf.0[33..49]).try_into().unwrap();

@@ -51,6 +51,9 @@ macro_rules! outline {
         $crate::simd::vector::outline!(@n $w, $f, ($($a),+), ($($a),+))
     };
     (@n $w:ty, $f:path, ($a:ident), $all:tt) => { <$w>::outline1($a, $crate::simd::vector::outline!(@f $f, $all)) };
+    (@n $w:ty, $f:path, ($a:ident, $b:ident), $all:tt) => {
+        <$w>::outline2($a, $b, $crate::simd::vector::outline!(@f $f, $all))
+    };
     (@n $w:ty, $f:path, ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident), $all:tt) => {
         <$w>::outline5($a, $b, $c, $d, $e, $crate::simd::vector::outline!(@f $f, $all))
     };
@@ -70,14 +73,15 @@ macro_rules! outline {
 }
 pub(crate) use outline;
 
-/// `$m!(name(a: A, ..))` for each arity of [`outline!`].
+/// `$m!($pre.., name(a: A, ..))` for each arity of [`outline!`].
 macro_rules! outline_arities {
-    ($m:ident) => {
-        $m!(outline1(a: A));
-        $m!(outline5(a: A, b: B, c: C, d: D, e: E));
-        $m!(outline6(a: A, b: B, c: C, d: D, e: E, g: G));
-        $m!(outline7(a: A, b: B, c: C, d: D, e: E, g: G, h: H));
-        $m!(outline8(a: A, b: B, c: C, d: D, e: E, g: G, h: H, k: K));
+    ($m:ident $(, $pre:tt)*) => {
+        $m!($($pre,)* outline1(a: A));
+        $m!($($pre,)* outline2(a: A, b: B));
+        $m!($($pre,)* outline5(a: A, b: B, c: C, d: D, e: E));
+        $m!($($pre,)* outline6(a: A, b: B, c: C, d: D, e: E, g: G));
+        $m!($($pre,)* outline7(a: A, b: B, c: C, d: D, e: E, g: G, h: H));
+        $m!($($pre,)* outline8(a: A, b: B, c: C, d: D, e: E, g: G, h: H, k: K));
     };
 }
 pub(crate) use outline_arities;

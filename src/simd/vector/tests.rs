@@ -26,7 +26,7 @@ pub(crate) fn sweeps<W: Vector>() {
 fn sweeps_avx2() {
     use crate::simd::backend::avx2::{Avx2, detected};
     if detected() {
-        Avx2::outline(sweeps::<Avx2>);
+        crate::simd::backend::in_entry::<Avx2, _>(sweeps::<Avx2>);
     } else {
         extern crate std;
         std::eprintln!("skipped: this CPU lacks AVX2, FMA or F16C");
@@ -40,7 +40,7 @@ fn sweeps_avx2() {
 fn sweeps_avx512() {
     use crate::simd::backend::avx512::{Avx512, detected};
     if detected() {
-        Avx512::outline(sweeps::<Avx512>);
+        crate::simd::backend::in_entry::<Avx512, _>(sweeps::<Avx512>);
     }
 }
 
