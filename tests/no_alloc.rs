@@ -476,11 +476,13 @@ fn large_outputs_do_not_allocate() {
     assert_eq!(k, 0, "xent allocated {k} times on large outputs");
 }
 
-/// The stack every public call must fit in: 64 KiB unoptimised (measured 2026-12-04: the
+/// The stack every public call must fit in: 80 KiB unoptimised (measured 2026-12-04: the
 /// SSE2 build needs between 32 and 48 KiB, `x86-64-v4`, whose vectors are the widest,
-/// between 48 and 64 KiB; before `cfg(xent_opt0)` it overflowed 2 MiB), 16 KiB optimised
-/// (`x86-64-v4` passes at 16 KiB), counting the test's own frames and case construction.
-const STACK: usize = if cfg!(debug_assertions) { 64 } else { 16 } * 1024;
+/// between 48 and 64 KiB; 2026-12-07: the default build dispatched to AVX-512, whose
+/// unoptimised entry points add a frame each, between 64 and 72 KiB; before
+/// `cfg(xent_opt0)` it overflowed 2 MiB), 16 KiB optimised (`x86-64-v4` passes at 16 KiB),
+/// counting the test's own frames and case construction.
+const STACK: usize = if cfg!(debug_assertions) { 80 } else { 16 } * 1024;
 
 #[test]
 fn every_public_function_runs_on_a_small_stack() {
