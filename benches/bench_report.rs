@@ -14,7 +14,9 @@
 //! smoothing pair once more with both forwards over one input buffer, evicted from the
 //! caches before each call.
 //! `--quick` takes fewer repetitions (under a minute in all); `FILTER` keeps the cases
-//! whose name contains it; `--xent-only` times only the xent path (for a profiler).
+//! whose name contains it; `--xent-only` times only the xent path (for a profiler);
+//! `--isa=NAME` caps the instruction set (`portable`, `avx2`, `avx512`; see
+//! `xent::set_max_isa`), so one binary times each level the CPU has.
 //! Other `--` arguments are ignored (`cargo bench` passes `--bench`).
 
 use std::hint::black_box;
@@ -199,7 +201,16 @@ fn main() {
     let only = args.iter().any(|a| a == "--xent-only");
     let reps = if quick { 3 } else { 9 };
     let scalar_reps = if quick { 1 } else { 3 };
-    println!("# xent bench_report: best of {reps} (scalar {scalar_reps}); lanes: {}", lanes());
+    // --isa=NAME: cap the instruction set (portable, avx2, avx512) for the whole run.
+    if let Some(name) = args.iter().find_map(|a| a.strip_prefix("--isa=")) {
+        xent::set_max_isa(name.parse().expect("--isa=portable, avx2 or avx512"));
+    }
+    println!(
+        "# xent bench_report: best of {reps} (scalar {scalar_reps}); isa: {} (CPU: {}); build: {}",
+        xent::isa(),
+        xent::detected_isa(),
+        build()
+    );
     let mut cases = cases();
     for case in cases.iter_mut() {
         if !filter.is_empty() && !filter.iter().any(|f| case.name.contains(f.as_str())) {
@@ -292,12 +303,13 @@ fn smoothing_one_input(reps: usize) -> [f64; 2] {
 /// Case pairs whose ratio is a goal (`f16 <= 1.1x f32`, `smoothing <= 1.1x plain`).
 const PAIRS: [(&str, &str); 2] = [("ce_fwd_f16_n512_c32000", "ce_fwd_f32_n512_c32000"), SMOOTHING];
 
-fn lanes() -> &'static str {
+/// The level the build enables statically, if any (then it is the only one it runs).
+fn build() -> &'static str {
     if cfg!(target_feature = "avx512f") {
-        "f32x16 (AVX-512)"
+        "static x86-64-v4"
     } else if cfg!(target_feature = "avx2") {
-        "f32x8 (AVX2)"
+        "static x86-64-v3"
     } else {
-        "f32x8 (SSE2 pairs or portable)"
+        "run-time dispatch"
     }
 }

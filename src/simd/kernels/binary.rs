@@ -6,7 +6,7 @@ use super::lanes::{PREFETCH_BYTES, first_lanes};
 use crate::engine::{Binary, Engine};
 use crate::error::bce_domain;
 use crate::scalar::kernels::Scalar;
-use crate::simd::vector::{Vector, outline};
+use crate::simd::vector::{Vector, always, outline};
 use crate::{Element, Error};
 
 /// A weight broadcast over trailing blocks, read one vector at a time from element `i0`.
@@ -90,10 +90,10 @@ pub(crate) fn binary_vec<W: Vector, const WITH_GRAD: bool>(
             // loss's `8 eps (1 + |x| + |loss|)`.
             let e = (-xv.abs()).exp_le0_fast();
             let log_sig = W::min_nan_b(zero, xv) - e.log1p_unit();
-            let sig = |_: ()| {
+            let sig = always!(|_: ()| {
                 let r = one / (one + e);
                 W::select(xv.ge(zero), r, e * r)
-            };
+            });
             match pwv {
                 None => ((one - yv) * xv - log_sig, if WITH_GRAD { sig(()) - yv } else { zero }),
                 Some(pwv) => {
@@ -166,14 +166,25 @@ impl<W: Vector> BinaryRun<'_, W> {
         grad: &mut [f32],
         valid: Option<W>,
     ) {
-        let wv = self.wb.as_mut().map(|b| b.next::<W>());
-        let pwv = self.pb.as_mut().map(|b| b.next::<W>());
+        let wv = self.wb.as_mut().map(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |b| b.next::<W>(),
+        );
+        let pwv = self.pb.as_mut().map(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |b| b.next::<W>(),
+        );
         let (l, d) = f(xv, yv, pwv);
         let (l, d) = match wv {
             Some(wv) => (l * wv, d * wv),
             None => (l, d),
         };
-        self.acc = self.acc + valid.map_or(l, |m| W::select(m, l, W::splat(0.0)));
+        self.acc = self.acc
+            + valid.map_or(
+                l,
+                #[cfg_attr(not(xent_opt0), inline(always))]
+                |m| W::select(m, l, W::splat(0.0)),
+            );
         if PER_POSITION {
             l.store(per);
         }
@@ -277,7 +288,11 @@ pub(crate) fn all_hard<W: Vector>(vecs: &[W::Arr], tail: &[f32]) -> bool {
         let v = W::from_arr(a);
         ok = ok & (v.eq(zero) | v.eq(one));
     }
-    ok.all_set() && tail.iter().all(|&v| v == 0.0 || v == 1.0)
+    ok.all_set()
+        && tail.iter().all(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |&v| v == 0.0 || v == 1.0,
+        )
 }
 
 /// An element-wise loss over `x`, `y` (element `i0` of the whole input first): returns the
@@ -312,8 +327,14 @@ pub(crate) fn binary_run<W: Vector, T: Element, const PER_POSITION: bool, const 
     let mut st = BinaryRun {
         kind,
         hard,
-        wb: w.map(|w| Broadcast::new(w, i0)),
-        pb: pw.map(|p| Broadcast::new(p, i0)),
+        wb: w.map(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |w| Broadcast::new(w, i0),
+        ),
+        pb: pw.map(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |p| Broadcast::new(p, i0),
+        ),
         scale: W::splat(scale),
         acc: W::splat(0.0),
         pf: T::as_f32(x).is_some(),
@@ -351,7 +372,7 @@ pub(crate) fn first_outside_unit<W: Vector, T: Element>(v: &[T]) -> Option<usize
 #[cfg_attr(not(xent_opt0), inline(always))]
 fn first_outside_unit_in<W: Vector, T: Element>(v: &[T]) -> Option<usize> {
     let (zero, one) = (W::splat(0.0), W::splat(1.0));
-    let inside = |f: &[f32]| {
+    let inside = always!(|f: &[f32]| {
         let (vecs, tail) = W::split(f);
         let mut ok = one.eq(one);
         for a in vecs {
@@ -359,17 +380,24 @@ fn first_outside_unit_in<W: Vector, T: Element>(v: &[T]) -> Option<usize> {
             // NaN fails both comparisons.
             ok = ok & x.ge(zero) & one.ge(x);
         }
-        ok.all_set() && tail.iter().all(|t| (0.0..=1.0).contains(t))
-    };
+        ok.all_set()
+            && tail.iter().all(
+                #[cfg_attr(not(xent_opt0), inline(always))]
+                |t| (0.0..=1.0).contains(t),
+            )
+    });
     let clean = match T::as_f32(v) {
         Some(f) => inside(f),
         None => {
             let mut buf = StackBlock::new();
             let buf = &mut buf.0;
-            v.chunks(CONVERT_BLOCK).all(|ch| {
-                T::load_block(ch, &mut buf[..ch.len()]);
-                inside(&buf[..ch.len()])
-            })
+            v.chunks(CONVERT_BLOCK).all(
+                #[cfg_attr(not(xent_opt0), inline(always))]
+                |ch| {
+                    T::load_block(ch, &mut buf[..ch.len()]);
+                    inside(&buf[..ch.len()])
+                },
+            )
         }
     };
     if clean { None } else { <Scalar as Engine<f32>>::first_outside_unit(v) }

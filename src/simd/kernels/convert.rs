@@ -39,7 +39,13 @@ pub(crate) fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl Fn
         f(0, r);
         return;
     }
-    blocks_widened(x, buf, T::load_block, |o, b, ()| f(o, b));
+    blocks_widened(
+        x,
+        buf,
+        T::load_block,
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        |o, b, ()| f(o, b),
+    );
 }
 
 /// `x` (of any element type `U`) a [`CONVERT_BLOCK`]-value piece at a time: each piece prefetched

@@ -6,7 +6,7 @@ use super::convert::{CONVERT_BLOCK, StackBlock};
 use super::lanes::cap_v;
 use crate::Element;
 use crate::engine::{Coef, GradDst};
-use crate::simd::vector::{Vector, outline};
+use crate::simd::vector::{Vector, always, outline};
 
 /// Outputs written after a statistics pass (gradients, log-softmax, softmax) at least this
 /// large are "large" for [`map_row`]: written with non-temporal stores where they go to a
@@ -86,7 +86,7 @@ pub(crate) fn map_row<W: Vector, T: Element>(
     }
     // Whole vectors through `as_chunks` (no bounds checks, accumulators in registers),
     // then one padded vector for the tail.
-    let step = |src: &[f32], out: &mut [f32], off: usize| {
+    let step = always!(|src: &[f32], out: &mut [f32], off: usize| {
         let (sv, st) = W::split(src);
         let (ov, ot) = W::split_mut(out);
         for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
@@ -95,8 +95,8 @@ pub(crate) fn map_row<W: Vector, T: Element>(
         if !st.is_empty() {
             f(off + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
         }
-    };
-    let in_place = |v: &mut [f32], off: usize| {
+    });
+    let in_place = always!(|v: &mut [f32], off: usize| {
         let (vv, vt) = W::split_mut(v);
         for (j, a) in vv.iter_mut().enumerate() {
             *a = f(off + j * W::LANES, W::from_arr(a)).to_arr();
@@ -105,7 +105,7 @@ pub(crate) fn map_row<W: Vector, T: Element>(
             let n = vv.len() * W::LANES;
             f(off + n, W::load_or(vt, 0.0)).store(vt);
         }
-    };
+    });
     let mut buf = StackBlock::new();
     let buf = &mut buf.0;
     match dst {
@@ -168,9 +168,9 @@ fn map_row_large_in<W: Vector, T: Element>(
     let buf = &mut buf.0;
     match dst {
         GradDst::Buffer { x, grad } => {
-            let pf = |i: usize| {
+            let pf = always!(|i: usize| {
                 crate::simd::arch::prefetch::<false, T>(x.as_ptr(), (start + ahead + i) * size_of::<T>())
-            };
+            });
             let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
             match T::as_f32(xs) {
                 Some(xf) => map_to::<W>(xf, gs, 0, f, &pf),
@@ -192,12 +192,12 @@ fn map_row_large_in<W: Vector, T: Element>(
         GradDst::InPlace(x) => {
             let (row, rest) = x[start..].split_at_mut(len);
             // The next tile's logits, `ahead - len` into what follows the row.
-            let pf = |i: usize| {
+            let pf = always!(|i: usize| {
                 crate::simd::arch::prefetch::<false, T>(
                     rest.as_ptr(),
                     (ahead.wrapping_sub(len) + i) * size_of::<T>(),
                 )
-            };
+            });
             match T::as_f32_mut(row) {
                 Some(xf) => map_in::<W>(xf, 0, f, &pf),
                 None => {
@@ -219,7 +219,15 @@ fn map_row_large_in<W: Vector, T: Element>(
 /// lacks, nor as `1 - th * th`, which cancels to 0 where `th` rounds to 1).
 pub(crate) fn target_slot<W: Vector>(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
     let lp = (k.xt - k.max) - k.lse_rel;
-    let cw = if k.c == 0.0 { 0.0 } else { k.c * w.map_or(1.0, |w| w[k.t]) };
+    let cw = if k.c == 0.0 {
+        0.0
+    } else {
+        k.c * w.map_or(
+            1.0,
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |w| w[k.t],
+        )
+    };
     let g = k.a * libm::expm1f(lp) + (k.a - k.k) - cw;
     match cap {
         Some(s) => {

@@ -296,14 +296,22 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
                 // Read before the row is written (in place, it is overwritten).
                 let raw = if k.t < classes { dst_input(dst)[start + k.t].to_f32() } else { 0.0 };
                 match w {
-                    Some(w) if k.c != 0.0 => {
-                        map_row::<W, T>(dst, start, classes, coef.len() * classes, |j, x| {
-                            grad_v(x, m, lse, a, c * W::load_or(&w[j..], 0.0), cap)
-                        })
-                    }
-                    _ => map_row::<W, T>(dst, start, classes, coef.len() * classes, |_, x| {
-                        grad_v(x, m, lse, a, c, cap)
-                    }),
+                    Some(w) if k.c != 0.0 => map_row::<W, T>(
+                        dst,
+                        start,
+                        classes,
+                        coef.len() * classes,
+                        #[cfg_attr(not(xent_opt0), inline(always))]
+                        |j, x| grad_v(x, m, lse, a, c * W::load_or(&w[j..], 0.0), cap),
+                    ),
+                    _ => map_row::<W, T>(
+                        dst,
+                        start,
+                        classes,
+                        coef.len() * classes,
+                        #[cfg_attr(not(xent_opt0), inline(always))]
+                        |_, x| grad_v(x, m, lse, a, c, cap),
+                    ),
                 }
                 if k.t < classes {
                     put(dst, start + k.t, target_slot::<W>(k, raw, cap, w));
@@ -349,22 +357,26 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
             let s = Stats { lse_rel: libm::logf(s.lse_rel), ..s };
             let m = W::splat(s.max);
             let (mut swt, mut swtx) = (W::splat(0.0), W::splat(0.0));
-            for_blocks(row, |off, blk| {
-                let mut i = 0;
-                while i < blk.len() {
-                    let valid = first_lanes::<W>(blk.len() - i);
-                    let xv = W::load_or(&blk[i..], 0.0);
-                    let tv: W = load_at(t, start + off + i);
-                    let wv = match w {
-                        Some(w) => W::load_or(&w[off + i..], 0.0),
-                        None => W::splat(1.0),
-                    };
-                    let wt = W::select(valid, wv * tv.mul_add(keep, W::splat(uni)), W::splat(0.0));
-                    swt = swt + wt;
-                    swtx = swtx + W::select(valid, wt * (xv - m), W::splat(0.0));
-                    i += W::LANES;
-                }
-            });
+            for_blocks(
+                row,
+                #[cfg_attr(not(xent_opt0), inline(always))]
+                |off, blk| {
+                    let mut i = 0;
+                    while i < blk.len() {
+                        let valid = first_lanes::<W>(blk.len() - i);
+                        let xv = W::load_or(&blk[i..], 0.0);
+                        let tv: W = load_at(t, start + off + i);
+                        let wv = match w {
+                            Some(w) => W::load_or(&w[off + i..], 0.0),
+                            None => W::splat(1.0),
+                        };
+                        let wt = W::select(valid, wv * tv.mul_add(keep, W::splat(uni)), W::splat(0.0));
+                        swt = swt + wt;
+                        swtx = swtx + W::select(valid, wt * (xv - m), W::splat(0.0));
+                        i += W::LANES;
+                    }
+                },
+            );
             *st =
                 SoftStats { max: s.max, lse_rel: s.lse_rel, swt: swt.reduce_add(), swtx: swtx.reduce_add() };
         }
@@ -389,14 +401,21 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
         for (q, k) in coef.iter().enumerate() {
             let start = (p0 + q) * classes;
             let (m, lse, a, s) = (W::splat(k.max), W::splat(k.lse_rel), W::splat(k.a), W::splat(k.s));
-            map_row::<W, T>(dst, start, classes, coef.len() * classes, |j, x| {
-                let tv: W = load_at(t, start + j);
-                let wv = match w {
-                    Some(w) => W::load_or(&w[j..], 0.0),
-                    None => W::splat(1.0),
-                };
-                a * ((x - m) - lse).exp_le0_fast() - s * wv * tv.mul_add(keep, uni)
-            });
+            map_row::<W, T>(
+                dst,
+                start,
+                classes,
+                coef.len() * classes,
+                #[cfg_attr(not(xent_opt0), inline(always))]
+                |j, x| {
+                    let tv: W = load_at(t, start + j);
+                    let wv = match w {
+                        Some(w) => W::load_or(&w[j..], 0.0),
+                        None => W::splat(1.0),
+                    };
+                    a * ((x - m) - lse).exp_le0_fast() - s * wv * tv.mul_add(keep, uni)
+                },
+            );
         }
     }
 
@@ -412,9 +431,23 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
             let start = (p0 + q) * classes;
             let (m, lse) = (W::splat(s.max), W::splat(s.lse_rel));
             if log {
-                map_row::<W, T>(&mut dst, start, classes, ahead, |_, x| (x - m) - lse);
+                map_row::<W, T>(
+                    &mut dst,
+                    start,
+                    classes,
+                    ahead,
+                    #[cfg_attr(not(xent_opt0), inline(always))]
+                    |_, x| (x - m) - lse,
+                );
             } else {
-                map_row::<W, T>(&mut dst, start, classes, ahead, |_, x| ((x - m) - lse).exp_le0());
+                map_row::<W, T>(
+                    &mut dst,
+                    start,
+                    classes,
+                    ahead,
+                    #[cfg_attr(not(xent_opt0), inline(always))]
+                    |_, x| ((x - m) - lse).exp_le0(),
+                );
             }
         }
     }

@@ -5,7 +5,7 @@
 use super::columns::ce_sum::{LaneAcc, LnProd, group_ce_sum, pass_ce};
 use super::columns::stats::group_sweeps;
 use crate::engine::Want;
-use crate::simd::vector::{Eights, Vector, outline};
+use crate::simd::vector::{Eights, Vector, always, outline};
 use crate::tiling::TILE;
 use crate::{Element, Layout};
 
@@ -31,7 +31,12 @@ pub(crate) fn transpose_tile<E: Eights, T: Element>(
         // no read needs a bounds check. Before this path (every read clamped, a call
         // for the short ones, the rows passed through memory) the transposes were a
         // quarter of the v4 10-class forward's samples.
-        Some(t) => transpose_blocks(classes, |i| load8_full::<E, T>(&t[i..i + 8]), tile_put(buf)),
+        Some(t) => transpose_blocks(
+            classes,
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |i| load8_full::<E, T>(&t[i..i + 8]),
+            tile_put(buf),
+        ),
         None => transpose_tile_short::<E, T>(tile, classes, buf),
     }
 }
@@ -46,7 +51,12 @@ pub(crate) fn transpose_tile_short<E: Eights, T: Element>(
     classes: usize,
     buf: &mut [f32; SMALL_C * TILE],
 ) {
-    transpose_blocks(classes, |i| load8::<E, T>(&tile[i.min(tile.len())..]), tile_put(buf));
+    transpose_blocks(
+        classes,
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        |i| load8::<E, T>(&tile[i.min(tile.len())..]),
+        tile_put(buf),
+    );
 }
 
 /// The sink of [`transpose_blocks`] into a stack tile: class `c`'s rows `8h..8h + 8` at
@@ -69,7 +79,7 @@ pub(crate) fn transpose_blocks<E: Eights>(
             // Rows `q0..q0 + 8`, classes `c0..c0 + 8` (lanes past the row hold the next
             // row's logits, or 0 past the tile; they are not stored).
             // Not `core::array::from_fn`: one code-generation unit left it out of line.
-            let at = |j: usize| row((q0 + j) * classes + c0);
+            let at = always!(|j: usize| row((q0 + j) * classes + c0));
             let rows = [at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)];
             for (k, v) in E::transpose(rows).into_iter().enumerate().take(classes - c0) {
                 put(c0 + k, q0 / 8, v);
@@ -88,7 +98,13 @@ pub(crate) fn transpose_tile_regs<E: Eights, T: Element, const N: usize>(
     t: &[T],
     cols: &mut [[E; TILE / 8]; N],
 ) {
-    transpose_blocks(N, |i| load8_full::<E, T>(&t[i..i + 8]), |c, h, v| cols[c][h] = v);
+    transpose_blocks(
+        N,
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        |i| load8_full::<E, T>(&t[i..i + 8]),
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        |c, h, v| cols[c][h] = v,
+    );
 }
 
 /// The inverse of [`transpose_tile`]: `out[q * classes + c] = buf[c * TILE + q]` for the
@@ -103,13 +119,13 @@ pub(crate) fn untranspose_tile<E: Eights, U: Element>(
     for q0 in (0..TILE).step_by(8) {
         for c0 in (0..classes).step_by(8) {
             let n = (classes - c0).min(8);
-            let col = |k: usize| {
+            let col = always!(|k: usize| {
                 let mut a = [0.0f32; 8];
                 if k < n {
                     a.copy_from_slice(&buf[(c0 + k) * TILE + q0..][..8]);
                 }
                 E::new(a)
-            };
+            });
             let cols = [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7)];
             for (j, r) in E::transpose(cols).iter().enumerate() {
                 // Value by value: a short slice copy of runtime length is a `memcpy` call.
@@ -205,7 +221,7 @@ fn ce_sum_tiles_in<W: Vector, T: Element, const N: usize>(
             if w.is_none() {
                 // Unweighted: one `ln` per `LN_GROUPS` groups, across tiles.
                 while g < TILE {
-                    let col = |c: usize| W::from_eights(&cols[c][g / 8..]);
+                    let col = always!(|c: usize| W::from_eights(&cols[c][g / 8..]));
                     if lp.push::<N>(col, W::load_or(&tvj[g..], -1.0)) {
                         vsum.add(lp.take());
                     }
@@ -215,7 +231,7 @@ fn ce_sum_tiles_in<W: Vector, T: Element, const N: usize>(
             }
             while g < TILE {
                 let tvv = W::load_or(&tvj[g..], -1.0);
-                let col = |c: usize| W::from_eights(&cols[c][g / 8..]);
+                let col = always!(|c: usize| W::from_eights(&cols[c][g / 8..]));
                 let p = group_sweeps(N, col, tvv, Want::default(), None);
                 vsum.add(pass_ce(&p, N, &tvj[g..], w));
                 g += l;

@@ -73,6 +73,33 @@ macro_rules! outline {
 }
 pub(crate) use outline;
 
+/// A closure in a `let`, forced inline (where not `xent_opt0`): every closure of a kernel
+/// must be inlined into the backend's entry point to compile to its instructions (a
+/// closure left out of line is compiled without them; its vector methods become calls).
+/// A closure passed as an argument carries the attribute itself; in a `let` that is not
+/// yet stable, hence this wrapper.
+macro_rules! always {
+    (move || $($body:tt)*) => {
+        $crate::simd::vector::inlined(#[cfg_attr(not(xent_opt0), inline(always))] move || $($body)*)
+    };
+    (|| $($body:tt)*) => {
+        $crate::simd::vector::inlined(#[cfg_attr(not(xent_opt0), inline(always))] || $($body)*)
+    };
+    (move |$($p:tt)*) => {
+        $crate::simd::vector::inlined(#[cfg_attr(not(xent_opt0), inline(always))] move |$($p)*)
+    };
+    (|$($p:tt)*) => {
+        $crate::simd::vector::inlined(#[cfg_attr(not(xent_opt0), inline(always))] |$($p)*)
+    };
+}
+pub(crate) use always;
+
+/// `f` itself: see [`always!`].
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn inlined<F>(f: F) -> F {
+    f
+}
+
 /// `$m!($pre.., name(a: A, ..))` for each arity of [`outline!`].
 macro_rules! outline_arities {
     ($m:ident $(, $pre:tt)*) => {

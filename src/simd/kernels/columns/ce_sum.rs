@@ -6,7 +6,7 @@ use super::stats::{GroupPass, group_pass, group_sweeps, lse_rel_v};
 use crate::Element;
 use crate::engine::Want;
 use crate::simd::kernels::lanes::{PREFETCH_BYTES, ln_nan};
-use crate::simd::vector::Vector;
+use crate::simd::vector::{Vector, always};
 
 /// `w[y] ((max - x_y) + lse_rel)` of `LANES` columns, 0 at the positions not counted.
 #[cfg_attr(not(xent_opt0), inline(always))]
@@ -46,10 +46,13 @@ pub(crate) fn run_ce_sum<W: Vector, const N: usize>(
     if steps == 0 || x.len() < base + (N - 1) * stride + take {
         return 0;
     }
-    let cls: [&[W::Arr]; N] = core::array::from_fn(|c| {
-        let s = &x[base + c * stride..][..take];
-        &W::split(s).0[..G * steps]
-    });
+    let cls: [&[W::Arr]; N] = core::array::from_fn(
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        |c| {
+            let s = &x[base + c * stride..][..take];
+            &W::split(s).0[..G * steps]
+        },
+    );
     let tvs = &W::split(&tv[..take]).0[..G * steps];
     for j in (0..G * steps).step_by(G) {
         // Every line of each class, [`PREFETCH_BYTES`] ahead (as [`group_pass`]).
@@ -68,7 +71,11 @@ pub(crate) fn run_ce_sum<W: Vector, const N: usize>(
         } else {
             let mut lp = LnProd::new();
             for g in j..j + G {
-                lp.push::<N>(|c| W::from_arr(&cls[c][g]), W::from_arr(&tvs[g]));
+                lp.push::<N>(
+                    #[cfg_attr(not(xent_opt0), inline(always))]
+                    |c| W::from_arr(&cls[c][g]),
+                    W::from_arr(&tvs[g]),
+                );
             }
             vsum.add(lp.take());
         }
@@ -85,7 +92,7 @@ pub(crate) fn run_group_ce<W: Vector, const N: usize>(
     g: usize,
     w: Option<&[f32]>,
 ) -> W {
-    let col = |c: usize| W::from_arr(&cls[c][g]);
+    let col = always!(|c: usize| W::from_arr(&cls[c][g]));
     pass_ce(&group_sweeps(N, col, W::from_arr(&tvs[g]), Want::default(), None), N, &tv[g * W::LANES..], w)
 }
 

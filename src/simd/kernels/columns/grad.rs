@@ -6,7 +6,7 @@ use crate::engine::{Coef, GradDst, SoftCoef};
 use crate::simd::kernels::convert::load_at;
 use crate::simd::kernels::dst::{dst_input, put, store_at};
 use crate::simd::kernels::lanes::{cap_v, grad_v};
-use crate::simd::vector::Vector;
+use crate::simd::vector::{Vector, always};
 
 /// Gradient rows of `LANES` column positions (see [`group_stats`](super::stats::group_stats)).
 #[cfg_attr(not(xent_opt0), inline(always))]
@@ -20,14 +20,31 @@ pub(crate) fn group_grad<W: Vector, T: Element>(
     w: Option<&[f32]>,
 ) {
     let l = W::LANES;
-    let lane = |f: fn(&Coef<f32>) -> f32| {
+    let lane = always!(|f: fn(&Coef<f32>) -> f32| {
         let mut a = [0.0f32; 16];
         for q in 0..l {
             a[q] = f(&coef[q]);
         }
         W::load_or(&a, 0.0)
-    };
-    let (m, lse, a, c) = (lane(|k| k.max), lane(|k| k.lse_rel), lane(|k| k.a), lane(|k| k.c));
+    });
+    let (m, lse, a, c) = (
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.max,
+        ),
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.lse_rel,
+        ),
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.a,
+        ),
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.c,
+        ),
+    );
     // The target logits, read before the rows are written (in place, they are overwritten).
     let mut raw = [0.0f32; 16];
     for (q, k) in coef.iter().enumerate().take(l) {
@@ -39,13 +56,30 @@ pub(crate) fn group_grad<W: Vector, T: Element>(
         let i = base + cls * stride;
         // w_j enters only through smoothing (c != 0): a NaN weight of another class must
         // not reach rows that never read it (PyTorch's gradient does not).
-        let cw = W::select(c.eq(W::splat(0.0)), W::splat(0.0), c * W::splat(w.map_or(1.0, |w| w[cls])));
+        let cw = W::select(
+            c.eq(W::splat(0.0)),
+            W::splat(0.0),
+            c * W::splat(w.map_or(
+                1.0,
+                #[cfg_attr(not(xent_opt0), inline(always))]
+                |w| w[cls],
+            )),
+        );
         let x: W = load_at(dst_input(dst), i);
         store_at(dst, i, grad_v(x, m, lse, a, cw, cap));
     }
     // The target slots of all lanes at once ([`target_slot`] lane by lane, with a vector
     // `expm1`), then written one by one.
-    let (xt, kk) = (lane(|k| k.xt), lane(|k| k.k));
+    let (xt, kk) = (
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.xt,
+        ),
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.k,
+        ),
+    );
     let wt = match w {
         Some(w) => {
             let mut a = [0.0f32; 16];
@@ -86,20 +120,41 @@ pub(crate) fn group_soft_grad<W: Vector, T: Element, U: Element>(
     w: Option<&[f32]>,
 ) {
     let l = W::LANES;
-    let lane = |f: fn(&SoftCoef<f32>) -> f32| {
+    let lane = always!(|f: fn(&SoftCoef<f32>) -> f32| {
         let mut a = [0.0f32; 16];
         for (d, k) in a.iter_mut().zip(coef.iter().take(l)) {
             *d = f(k);
         }
         W::load_or(&a, 0.0)
-    };
-    let (m, lse, a, s) = (lane(|k| k.max), lane(|k| k.lse_rel), lane(|k| k.a), lane(|k| k.s));
+    });
+    let (m, lse, a, s) = (
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.max,
+        ),
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.lse_rel,
+        ),
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.a,
+        ),
+        lane(
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |k| k.s,
+        ),
+    );
     let uni = W::splat(if classes > 0 { eps / classes as f32 } else { 0.0 });
     let keep = W::splat(1.0 - eps);
     for c in 0..classes {
         let i = base + c * stride;
         let x: W = load_at(dst_input(dst), i);
-        let wt = W::splat(w.map_or(1.0, |w| w[c])) * load_at::<W, U>(t, i).mul_add(keep, uni);
+        let wt = W::splat(w.map_or(
+            1.0,
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |w| w[c],
+        )) * load_at::<W, U>(t, i).mul_add(keep, uni);
         let g = a * ((x - m) - lse).exp_le0_fast() - s * wt;
         store_at(dst, i, g);
     }

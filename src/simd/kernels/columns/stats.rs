@@ -90,9 +90,23 @@ pub(crate) fn group_pass<W: Vector, T: Element, const N: usize>(
                 }
                 *v = load_at(x, base + c * stride);
             }
-            return group_sweeps(N, |c| cols[c], tvv, want, w);
+            return group_sweeps(
+                N,
+                #[cfg_attr(not(xent_opt0), inline(always))]
+                |c| cols[c],
+                tvv,
+                want,
+                w,
+            );
         }
-        return group_sweeps(classes, |c| load_at(x, base + c * stride), tvv, want, w);
+        return group_sweeps(
+            classes,
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |c| load_at(x, base + c * stride),
+            tvv,
+            want,
+            w,
+        );
     }
     let (mut sx, mut cnt) = (W::splat(0.0), W::splat(0.0));
     let mut wsum = 0.0f32;
@@ -165,7 +179,11 @@ pub(crate) fn side_sums<W: Vector>(
     wsum: &mut f32,
 ) {
     if want.sx {
-        let wc = w.map_or(1.0, |w| w[c]);
+        let wc = w.map_or(
+            1.0,
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |w| w[c],
+        );
         *wsum += wc;
         *sx = (v - rv).mul_add(W::splat(wc), *sx);
     }
@@ -254,7 +272,11 @@ pub(crate) fn group_soft_stats<W: Vector, T: Element, U: Element>(
         let i = base + c * stride;
         let d = load_at::<W, T>(x, i) - m;
         s = add_exp(s, d);
-        let wt = W::splat(w.map_or(1.0, |w| w[c])) * load_at::<W, U>(t, i).mul_add(keep, uni);
+        let wt = W::splat(w.map_or(
+            1.0,
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |w| w[c],
+        )) * load_at::<W, U>(t, i).mul_add(keep, uni);
         swt = swt + wt;
         swtx = wt.mul_add(d, swtx);
     }

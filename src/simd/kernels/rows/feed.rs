@@ -185,17 +185,26 @@ impl<W: Vector> BlockLse<W> {
                     && !COUNT_ABOVE
                     && let Some(h) = T::as_f16(sub)
                 {
-                    blocks_widened(h, buf, widen_max::<W>, |o, b, mx| {
-                        let bm = self.block_max(mx, W::split(b).1);
-                        self.feed_f32::<false, false, false>(b, off + o, w, &mut [], Some(bm));
-                    });
+                    blocks_widened(
+                        h,
+                        buf,
+                        widen_max::<W>,
+                        #[cfg_attr(not(xent_opt0), inline(always))]
+                        |o, b, mx| {
+                            let bm = self.block_max(mx, W::split(b).1);
+                            self.feed_f32::<false, false, false>(b, off + o, w, &mut [], Some(bm));
+                        },
+                    );
                     return;
                 }
                 // Converted [`CONVERT_BLOCK`] values at a time, each fed as an f32 block: a maximum
                 // pass and a sweep over the same stack buffer, one conversion.
-                for_blocks_in(sub, buf, |o, blk| {
-                    self.feed::<f32, SMOOTH, COUNT_ABOVE, false>(blk, off + o, w, &mut [])
-                });
+                for_blocks_in(
+                    sub,
+                    buf,
+                    #[cfg_attr(not(xent_opt0), inline(always))]
+                    |o, blk| self.feed::<f32, SMOOTH, COUNT_ABOVE, false>(blk, off + o, w, &mut []),
+                );
                 return;
             };
             self.feed_f32::<SMOOTH, COUNT_ABOVE, PREFETCH>(sub, off, w, buf, None);
@@ -221,7 +230,11 @@ impl<W: Vector> BlockLse<W> {
                 }
                 // The clamp takes a quiet NaN for a finite value: a NaN is looked for here
                 // (any NaN fails the test above, as its term is `e^87.3` or NaN).
-                if s32.iter().fold(false, |a, v| a | v.is_nan()) {
+                if s32.iter().fold(
+                    false,
+                    #[cfg_attr(not(xent_opt0), inline(always))]
+                    |a, v| a | v.is_nan(),
+                ) {
                     self.nan = true;
                 }
                 let bm = self.scan::<false, false>(s32, off, w).0;

@@ -29,7 +29,7 @@ use crate::Element;
 use crate::engine::Stats;
 use crate::simd::kernels::convert::{CONVERT_BLOCK, StackBlock};
 use crate::simd::kernels::lanes::{cap_s, cap_v};
-use crate::simd::vector::Vector;
+use crate::simd::vector::{Vector, always};
 use state::BlockLse;
 
 /// Elements per block of the blocked log-sum-exp (4 KiB of f32, L1-resident).
@@ -72,7 +72,7 @@ pub(crate) fn row_sums_blocked<
     let late = !COUNT_ABOVE && W::ONE_SWEEP;
     let mut xt = if late { 0.0 } else { target() };
     let mut st = BlockLse::<W>::new(xt);
-    let holds_target = |k: usize, len: usize| late && (k..k + len).contains(&t);
+    let holds_target = always!(|k: usize, len: usize| late && (k..k + len).contains(&t));
     if SOFTCAP {
         let mut buf = StackBlock::new();
         let buf = &mut buf.0;
@@ -132,7 +132,7 @@ pub(crate) fn rows_plain_ahead<W: Vector>(
 ) {
     debug_assert!(classes <= LSE_BLOCK);
     let k = out.len();
-    let row = |q: usize| &x[(p0 + q) * classes..(p0 + q + 1) * classes];
+    let row = always!(|q: usize| &x[(p0 + q) * classes..(p0 + q + 1) * classes]);
     if k == 0 {
         return;
     }

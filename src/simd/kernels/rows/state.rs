@@ -5,7 +5,7 @@
 use super::sweep::ExpRef;
 use crate::engine::Stats;
 use crate::simd::kernels::lanes::{first_lanes, fix_special};
-use crate::simd::vector::Vector;
+use crate::simd::vector::{Vector, always};
 
 /// `(s + comp) * scale`, `scale = exp(m_old - m_new)`, multiplied in f64 and split back
 /// into `s + comp`: at most once per block, with neither the scale's nor the product's
@@ -99,7 +99,13 @@ impl<W: Vector> BlockLse<W> {
     /// a block of NaN and `-inf` only.
     #[cfg_attr(not(xent_opt0), inline(always))]
     pub(crate) fn note_nan(&mut self, sub: &[f32], bm: f32) {
-        if bm.is_nan() || (bm == f32::NEG_INFINITY && sub.iter().any(|v| v.is_nan())) {
+        if bm.is_nan()
+            || (bm == f32::NEG_INFINITY
+                && sub.iter().any(
+                    #[cfg_attr(not(xent_opt0), inline(always))]
+                    |v| v.is_nan(),
+                ))
+        {
             self.nan = true;
         }
     }
@@ -151,10 +157,10 @@ impl<W: Vector> BlockLse<W> {
     ) {
         let l = W::LANES;
         let (zero, one) = (W::splat(0.0), W::splat(1.0));
-        let wv = |i: usize| match w {
+        let wv = always!(|i: usize| match w {
             Some(w) => W::load_or(&w[off + i..], 0.0),
             None => one,
-        };
+        });
         let (mut bx, mut ws, mut bc) = (zero, zero, zero);
         let mut i = 0;
         while (SMOOTH || COUNT_ABOVE) && i < sub.len() {

@@ -7,7 +7,7 @@ use super::state::{BlockLse, BlockSums, PairAcc};
 use crate::Element;
 use crate::simd::kernels::convert::for_blocks_in;
 use crate::simd::kernels::lanes::{IOTA, PREFETCH_BYTES, add_exp, add_exp_hi, first_lanes};
-use crate::simd::vector::Vector;
+use crate::simd::vector::{Vector, always};
 
 /// [`add_exp`] from `x` itself: `acc + exp(x - J ln2)` by
 /// [`Vector::exp_parts_sum_poly_at`], `x` first raised to `lo` (NaN kept), with
@@ -102,14 +102,19 @@ impl<W: Vector> BlockLse<W> {
                     self.sweep_f16::<TRACK_MAX>(&mut b, h, off, buf);
                     return b;
                 }
-                for_blocks_in(sub, buf, |o, blk| {
-                    self.sweep_into::<SMOOTH, COUNT_ABOVE, TRACK_MAX, CLAMP_HIGH, false>(
-                        &mut b,
-                        blk,
-                        off + o,
-                        w,
-                    )
-                })
+                for_blocks_in(
+                    sub,
+                    buf,
+                    #[cfg_attr(not(xent_opt0), inline(always))]
+                    |o, blk| {
+                        self.sweep_into::<SMOOTH, COUNT_ABOVE, TRACK_MAX, CLAMP_HIGH, false>(
+                            &mut b,
+                            blk,
+                            off + o,
+                            w,
+                        )
+                    },
+                )
             }
         }
         b
@@ -159,9 +164,12 @@ impl<W: Vector> BlockLse<W> {
         acc.a1 = acc.a1.mul_add(ch, acc.a1 * cl);
         (b.a0, b.a1, b.max) = (b.a0 + acc.a0, b.a1 + acc.a1, acc.mx);
         let done = pairs.len() * 2 * W::LANES;
-        for_blocks_in(&h[done..], buf, |o, blk| {
-            self.sweep_into::<false, false, TRACK_MAX, false, false>(b, blk, off + done + o, None)
-        });
+        for_blocks_in(
+            &h[done..],
+            buf,
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            |o, blk| self.sweep_into::<false, false, TRACK_MAX, false, false>(b, blk, off + done + o, None),
+        );
     }
 
     /// The pair loop of [`Self::sweep_into`] over whole vectors of any element type, each
@@ -241,10 +249,10 @@ impl<W: Vector> BlockLse<W> {
         // exp"). Only where the sum is taken (the barrier is not free).
         let unit = if SMOOTH { W::splat(core::hint::black_box(1.0)) } else { one };
         let (mv, xtv) = (W::splat(self.m), self.xtv);
-        let wv = |i: usize| match w {
+        let wv = always!(|i: usize| match w {
             Some(w) => W::load_or(&w[off + i..], 0.0),
             None => unit,
-        };
+        });
         let PairAcc { mut a0, mut a1, mut bx, mut bx1, mut ws, mut bc, mut mx } = *acc;
         for (k, p) in pairs.iter().enumerate() {
             if PREFETCH {
@@ -305,10 +313,10 @@ impl<W: Vector> BlockLse<W> {
         let full = vecs.len() * l;
         let over = !tail.is_empty() && !vecs.is_empty();
         let last = sub.len().saturating_sub(l);
-        let wv = |i: usize| match w {
+        let wv = always!(|i: usize| match w {
             Some(w) => W::load_or(&w[off + i..], 0.0),
             None => one,
-        };
+        });
         let BlockSums { mut a0, mut a1, mut bx, mut ws, mut bc, max: mut mx } = *b;
         let mv = W::splat(self.m);
         // The tail first: its temporaries are dead before the main loop starts. After a
