@@ -67,12 +67,8 @@ fn main() {
     }
 }
 
-fn lanes() -> &'static str {
-    if cfg!(target_feature = "avx512f") {
-        "f32x16 (AVX-512)"
-    } else if cfg!(target_feature = "avx2") {
-        "f32x8 (AVX2)"
-    } else {
-        "f32x8 (SSE2 pairs or portable)"
-    }
+/// The instruction set the kernels run, and whether the build fixed it statically.
+fn lanes() -> String {
+    let build = if cfg!(target_feature = "avx2") { "static" } else { "run-time dispatch" };
+    format!("{} ({build})", xent::isa())
 }

@@ -7,7 +7,7 @@
 
 use crate::acc::Acc;
 use crate::tiling::{NO_TARGET, TILE};
-use crate::{Element, Error, Layout, Real};
+use crate::{ClassIndex, Element, Error, Layout, Real};
 
 /// One position's softmax statistics, over its (soft-capped) logits `x'`:
 /// `max`, `lse_rel = ln Σ exp(x' - max)` (so `lse = max + lse_rel`), `xt = x'[t]` (0
@@ -138,6 +138,17 @@ pub(crate) trait Engine<R: Real>: ClassStats<R> {
         ce_sum_by_stats::<Self, R, T>(x, lay, p0, tv, w)
     }
 
+    /// The plain forward's targets as f32 lanes ([`Engine::ce_sum`]'s `tv`): `tv[q]` is
+    /// `ts[q]` where it is a class (`0 <= t < classes`, not `ignore`), else -1. Returns
+    /// how many are classes and whether any is neither a class nor `ignore` (an error).
+    /// Engines may run it in their own entry point (the loop vectorises).
+    fn target_codes<I: ClassIndex>(ts: &[I], ignore: i64, classes: usize, tv: &mut [f32]) -> (usize, bool)
+    where
+        Self: Sized,
+    {
+        target_codes(ts, ignore, classes, tv)
+    }
+
     /// The soft-capped logit `s * tanh(v / s)`, rounded exactly as the engine's own passes
     /// round it (a backward that caps a target logit by itself must match the forward's
     /// copy bit for bit: near `s = f32::MAX` one ulp of it outweighs the softmax).
@@ -228,4 +239,29 @@ pub(crate) fn ce_sum_by_stats<E: ClassStats<R>, R: Real, T: Element>(
         }
     }
     sum.get()
+}
+
+/// [`Engine::target_codes`]' default. Branch-free, so that it vectorises: a target is
+/// counted when it is in range and not ignored (negative targets wrap past `classes`).
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn target_codes<I: ClassIndex>(
+    ts: &[I],
+    ignore: i64,
+    classes: usize,
+    tv: &mut [f32],
+) -> (usize, bool) {
+    let (mut n, mut bad) = (0usize, false);
+    for (&t, v) in ts.iter().zip(tv) {
+        let t = t.to_i64();
+        let ign = t == ignore;
+        let ok = ((t as u64) < classes as u64) & !ign;
+        bad |= !ok & !ign;
+        // Through i32 (exact below F32_EXACT_C), -1 by an OR rather than a select of
+        // floats: knowing `t < 2^24` in that form, LLVM converted from i64, which AVX2
+        // has no vector instruction for (four scalar converts per vector).
+        let s = (t as i32) | -i32::from(!ok);
+        *v = s as f32;
+        n += usize::from(ok);
+    }
+    (n, bad)
 }

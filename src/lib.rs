@@ -56,23 +56,28 @@
 //! logits `(B, T, C)` are `B*T` rows ([`Layout::class_last`]), never PyTorch's silent
 //! misreading of them. Class targets may be `i64`, `i32`, `u32` or `u8` ([`ClassIndex`]).
 //!
-//! # Choosing an instruction set
+//! # Instruction sets
 //!
-//! `wide` picks its instructions at **compile time**, so the speed you get is the
-//! `RUSTFLAGS` you build with:
+//! xent picks its instructions **at run time**: a plain `cargo add xent`, with no
+//! `RUSTFLAGS`, runs the best backend the CPU and the OS support, chosen once per process
+//! (CPUID and XGETBV, no `std` needed) and cached:
 //!
-//! | build | vectors | use it for |
+//! | [`Isa`] | needs | vectors |
 //! |---|---|---|
-//! | default x86_64 (`SSE2`) | f32x8 as two SSE registers | portable binaries |
-//! | `-C target-cpu=x86-64-v3` | f32x8 in AVX2 + FMA, F16C for f16 | any x86 CPU since 2015: the common deployment target |
-//! | `-C target-cpu=x86-64-v4` | f32x16 in AVX-512 | Zen 4, Sapphire Rapids and later |
-//! | aarch64 | f32x8 as two NEON registers | ARM servers, Apple silicon |
-//! | `thumbv7em-none-eabihf` | portable arrays | Cortex-M4F and other microcontrollers |
+//! | [`Isa::Avx512`] | AVX-512 F, DQ, BW, VL (the x86-64-v4 set): Zen 4, Ice Lake and later Xeons | 16 f32 lanes |
+//! | [`Isa::Avx2`] | AVX2, FMA, F16C (the x86-64-v3 set): x86 CPUs since 2013-2015 | 8 lanes |
+//! | [`Isa::Portable`] | anything: SSE2 on x86_64, NEON on aarch64, arrays on Cortex-M | 8 lanes (`wide`) |
 //!
-//! The v3 build is the floor most deployments should ask for; the default SSE2 build costs
-//! several times more per logit in the exp-bound kernels. These are static builds: the
-//! binary runs the instructions it was compiled for, and run-time dispatch is not there
-//! yet. The figures for every case and build are in `docs/BENCHMARKS.md` in the
+//! [`isa`] reports the level in use, [`detected_isa`] the best the machine has, and
+//! [`set_max_isa`] caps it for the whole process: to reproduce results bit for bit across
+//! machines, or to compare levels. Levels may differ in the last bits (fused multiply-add,
+//! the exp's table or polynomial), always within the bounds of "Precision" below; one
+//! level on one machine is deterministic.
+//!
+//! A build that enables a level statically (`-C target-cpu=x86-64-v3` or `-v4`) runs that
+//! level only, with no detection and no atomic load; it then also runs only on CPUs that
+//! have it (a `-v4` binary dies with SIGILL on a CPU without AVX-512). No flags are needed
+//! for speed: the figures for every case and build are in `docs/BENCHMARKS.md` in the
 //! repository.
 //!
 //! # Precision
@@ -161,12 +166,14 @@
 //! tiles moved out of line), the binary losses under 1.5 KiB; budget 8 KiB.
 //! `tests/no_alloc.rs` counts allocations across every public function (zero), and CI
 //! builds for `thumbv7em-none-eabihf` and links a host staticlib with its own panic
-//! handler. `unsafe` is denied crate-wide (`#![deny(unsafe_code)]`) but for one module,
-//! `simd/arch.rs`: x86 instructions `wide` does not offer, each compiled only into builds
-//! that enable its feature: F16C's widening of eight f16 values in registers,
-//! non-temporal stores of outputs of 24 MiB or more to an aligned address with their
-//! `sfence`, prefetches, and AVX-512DQ's `vrangeps`, a two-sided clamp in one
-//! instruction. No function panics on caller data: every slice is validated against the
+//! handler. `unsafe` is denied crate-wide (`#![deny(unsafe_code)]`) but for four modules,
+//! each for instructions the portable `wide` backend cannot give: `simd/backend/avx2.rs`
+//! and `simd/backend/avx512.rs` (the run-time dispatched backends, sound by one invariant
+//! written in `simd/backend/mod.rs`: their methods run only inside entry points whose
+//! features were detected), `simd/detect.rs` (CPUID and XGETBV) and `simd/arch.rs`
+//! (statically enabled F16C, non-temporal stores and `sfence`, prefetches, AVX-512DQ's
+//! `vrangeps`). Every `unsafe` block states why it is sound in a `// SAFETY:` comment.
+//! No function panics on caller data: every slice is validated against the
 //! layout before any kernel runs, and the fuzz targets in `fuzz/` run the shared
 //! differential check on arbitrary input.
 //!

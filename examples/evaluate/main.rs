@@ -315,9 +315,10 @@ fn report(s: &Setup, t: &Totals, wall: f64) {
         lines.push(format!("cross-entropy with {}: {v:.6} (PyTorch's weighted mean)", with.join(", ")));
     }
     lines.push(format!(
-        "xent pass:       {:.3e} logits/s ({elements:.0} logits in {:.2} ms, score_into)",
+        "xent pass:       {:.3e} logits/s ({elements:.0} logits in {:.2} ms, score_into, {})",
         xent_eps,
-        xent_s * 1e3
+        xent_s * 1e3,
+        xent::isa()
     ));
     lines.push(format!(
         "read pass:       {:.3e} logits/s ({:.2} ms, plain sum of the same buffers = {:.6e})",
@@ -359,6 +360,7 @@ fn report(s: &Setup, t: &Totals, wall: f64) {
             "elements_per_second": xent_eps,
             "read_elements_per_second": read_eps,
             "xent_over_read": slowdown,
+            "instruction_set": xent::isa().name(),
             "read_checksum": t.read_checksum,
             "chunk_rows": s.chunk_rows,
             "chunks": t.chunks,

@@ -162,25 +162,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             // The next tile's targets asked for now: this loop is their first read, with no
             // work of its own to hide their latency behind.
             crate::simd::prefetch_ahead(&targets[p0..p0 + k], size_of_val(&targets[p0..p0 + k]));
-            // Branch-free, so that it vectorises: a target is counted when it is in
-            // range and not ignored (negative targets wrap past `classes`), and any other
-            // target that is not `ignore` is an error, found after the loop.
-            let mut bad = false;
-            let mut n = 0usize;
-            let ts = &targets[p0..p0 + k];
-            for (&t, v) in ts.iter().zip(&mut tv[..k]) {
-                let t = t.to_i64();
-                let ign = t == spec.ignore;
-                let ok = ((t as u64) < classes as u64) & !ign;
-                bad |= !ok & !ign;
-                // Through i32 (exact below F32_EXACT_C), -1 by an OR rather than a select
-                // of floats: knowing `t < 2^24` in that form, LLVM converted from i64,
-                // which AVX2 has no vector instruction for (four scalar converts per
-                // vector: a quarter of the v3 channel-first C = 4 forward's samples).
-                let s = (t as i32) | -i32::from(!ok);
-                *v = s as f32;
-                n += usize::from(ok);
-            }
+            let (n, bad) = E::target_codes(&targets[p0..p0 + k], spec.ignore, classes, &mut tv[..k]);
             if bad {
                 let q = (0..k).find(|&q| tv[q] < 0.0 && targets[p0 + q].to_i64() != spec.ignore);
                 let q = q.unwrap_or(0);

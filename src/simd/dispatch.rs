@@ -10,7 +10,7 @@ use super::kernels::Kernels;
 use super::vector::{V, Vector, outline};
 use crate::engine::{Binary, ClassStats, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
 use crate::isa::{Isa, active};
-use crate::{Element, Error, Layout};
+use crate::{ClassIndex, Element, Error, Layout};
 
 /// The SIMD engine (f32 arithmetic), dispatched per call.
 pub(crate) struct Simd;
@@ -58,6 +58,12 @@ impl ClassStats<f32> for Simd {
 }
 
 impl Engine<f32> for Simd {
+    #[inline]
+    fn target_codes<I: ClassIndex>(ts: &[I], ignore: i64, classes: usize, tv: &mut [f32]) -> (usize, bool) {
+        // In the entry point, for its vector instructions (the loop has no vector type).
+        dispatch!(target_codes(ts, ignore, classes, tv))
+    }
+
     #[inline]
     fn cap(v: f32, s: f32) -> f32 {
         dispatch!(cap(v, s))

@@ -119,6 +119,18 @@ macro_rules! by_idx {
 /// (so each fuzz binary compiles a fraction of [`run`]).
 pub fn fuzz(target: Target, data: &[u8]) {
     let case = Case::decode(target, data);
+    // The dispatched path (the best instruction set this CPU has), then the portable
+    // backend beside it; the cap is the process's, and a fuzz run is one thread.
+    fuzz_case(target, &case);
+    if xent::set_max_isa(xent::Isa::Portable) != xent::detected_isa() {
+        fuzz_case(target, &case);
+    }
+    xent::set_max_isa(xent::Isa::Avx512);
+}
+
+/// [`fuzz`] of one decoded case on the active instruction set.
+fn fuzz_case(target: Target, case: &Case) {
+    let case = case.clone();
     let ctx = Ctx { case: &case };
     match (target, case.family) {
         (Target::Lse, _) => lse::<f32>(&ctx),

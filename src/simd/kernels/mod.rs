@@ -37,7 +37,7 @@ use crate::engine::{
 };
 use crate::scalar::kernels::Scalar;
 use crate::tiling::{NO_TARGET, TILE};
-use crate::{Element, Error, Layout};
+use crate::{ClassIndex, Element, Error, Layout};
 use binary::binary_run;
 use columns::ce_sum::LaneAcc;
 use columns::{
@@ -231,6 +231,11 @@ impl<W: Vector> ClassStats<f32> for Kernels<W> {
 }
 
 impl<W: Vector> Engine<f32> for Kernels<W> {
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn target_codes<I: ClassIndex>(ts: &[I], ignore: i64, classes: usize, tv: &mut [f32]) -> (usize, bool) {
+        crate::engine::target_codes(ts, ignore, classes, tv)
+    }
+
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn cap(v: f32, s: f32) -> f32 {
         cap_s::<W>(v, Some(s))

@@ -54,6 +54,9 @@ macro_rules! outline {
     (@n $w:ty, $f:path, ($a:ident, $b:ident), $all:tt) => {
         <$w>::outline2($a, $b, $crate::simd::vector::outline!(@f $f, $all))
     };
+    (@n $w:ty, $f:path, ($a:ident, $b:ident, $c:ident, $d:ident), $all:tt) => {
+        <$w>::outline4($a, $b, $c, $d, $crate::simd::vector::outline!(@f $f, $all))
+    };
     (@n $w:ty, $f:path, ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident), $all:tt) => {
         <$w>::outline5($a, $b, $c, $d, $e, $crate::simd::vector::outline!(@f $f, $all))
     };
@@ -105,6 +108,7 @@ macro_rules! outline_arities {
     ($m:ident $(, $pre:tt)*) => {
         $m!($($pre,)* outline1(a: A));
         $m!($($pre,)* outline2(a: A, b: B));
+        $m!($($pre,)* outline4(a: A, b: B, c: C, d: D));
         $m!($($pre,)* outline5(a: A, b: B, c: C, d: D, e: E));
         $m!($($pre,)* outline6(a: A, b: B, c: C, d: D, e: E, g: G));
         $m!($($pre,)* outline7(a: A, b: B, c: C, d: D, e: E, g: G, h: H));
@@ -527,7 +531,7 @@ const POW2_EIGHTHS: [f32; 8] = [
     core::f32::consts::SQRT_2,
     1.542_210_8,
     1.681_792_8,
-    1.834_008,
+    1.834_008_1,
 ];
 
 /// [`POW2_EIGHTHS`]' bits less `127 << 23` (the exponent bias, which `n + 127` brings

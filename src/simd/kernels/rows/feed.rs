@@ -188,7 +188,8 @@ impl<W: Vector> BlockLse<W> {
                     blocks_widened(
                         h,
                         buf,
-                        widen_max::<W>,
+                        #[cfg_attr(not(xent_opt0), inline(always))]
+                        |h, b| widen_max::<W>(h, b),
                         #[cfg_attr(not(xent_opt0), inline(always))]
                         |o, b, mx| {
                             let bm = self.block_max(mx, W::split(b).1);
