@@ -21,6 +21,10 @@
 #   the large-output write pass (its prefetch): streamed_outputs_match_single_rows
 #     (AVX2+FMA build only: SSE2 builds do not stream)
 # and binary_f16 and binary_bf16 (the element-wise kernels over both half types) on SSE2.
+# The library's unit tests include the run-time level's caching and capping (`isa.rs`;
+# under Miri `simd/detect.rs` reports the portable level, as Miri cannot run CPUID), so
+# Miri runs the dispatcher's portable arm; the AVX2 and AVX-512 backends skip their tests
+# there (Miri cannot run their instructions).
 #
 # XENT_CI_FULL=1: the whole Miri set, every test of the library, equivalence and
 # regressions on both builds (minus the skips below) and the golden-case `fixtures` test

@@ -110,6 +110,31 @@ fn cases() -> Vec<Case> {
         ce_case("ce_fwdbwd_f32_n512_c32000", 512, 32000, false, true, 0.0, 6),
         ce_case("ce_fwd_f32_ls0.1_n512_c32000", 512, 32000, false, false, 0.1, 7),
     ];
+    // The cost of a call itself (validation, dispatch): one row of 10 classes, 1000 calls
+    // a repetition; `ns_per_element * 10` is ns per call.
+    {
+        let (x, t) = rows_inputs(1, 10, 10);
+        let (x2, t2) = (x.clone(), t.clone());
+        let lay = Layout::rows(1, 10);
+        let opts = CrossEntropyOptions::new();
+        v.push(Case {
+            name: "ce_fwd_f32_n1_c10_x1000",
+            elems: 10 * 1000,
+            bytes: 10 * 4,
+            xent: Box::new(move || {
+                for _ in 0..1000 {
+                    black_box(xent::cross_entropy(black_box(&x), lay, &t, &opts).unwrap());
+                }
+            }),
+            scalar: Box::new(move || {
+                for _ in 0..1000 {
+                    black_box(
+                        xent::scalar::cross_entropy::<f32, _, _>(black_box(&x2), lay, &t2, &opts).unwrap(),
+                    );
+                }
+            }),
+        });
+    }
     // Forward+backward with the gradient written over the logits (Liger style): after the
     // first repetition the buffer holds gradients, which cost the same to process.
     {

@@ -129,7 +129,7 @@ pub(crate) trait Engine<R: Real>: ClassStats<R> {
         Self::ce_sum_from_stats(x, lay, p0, tv, w)
     }
 
-    /// [`Engine::ce_sum`] from [`Engine::class_stats`], one tile at a time: the default,
+    /// [`Engine::ce_sum`] from [`ClassStats::class_stats`], one tile at a time: the default,
     /// and the fallback of engines that override it.
     fn ce_sum_from_stats<T: Element>(x: &[T], lay: Layout, p0: usize, tv: &[f32], w: Option<&[f32]>) -> R
     where

@@ -68,7 +68,7 @@
 //! | [`Isa::Avx2`] | AVX2, FMA, F16C (the x86-64-v3 set): x86 CPUs since 2013-2015 | 8 lanes |
 //! | [`Isa::Portable`] | anything: SSE2 on x86_64, NEON on aarch64, arrays on Cortex-M | 8 lanes (`wide`) |
 //!
-//! [`isa`] reports the level in use, [`detected_isa`] the best the machine has, and
+//! [`isa()`] reports the level in use, [`detected_isa`] the best the machine has, and
 //! [`set_max_isa`] caps it for the whole process: to reproduce results bit for bit across
 //! machines, or to compare levels. Levels may differ in the last bits (fused multiply-add,
 //! the exp's table or polynomial), always within the bounds of "Precision" below; one

@@ -1,6 +1,6 @@
 //! [`Simd`], the engine the public functions use: each call runs [`Kernels`] on the
-//! backend of the active instruction set ([`crate::isa`]), inside that backend's entry
-//! point ([`Vector::outline`]). One selection per engine call (a tile of positions, a
+//! backend of the active instruction set (`crate::isa`), inside that backend's entry
+//! point (its `outlineN`, [`outline!`]). One selection per engine call (a tile of positions, a
 //! block of elements), never per element; a build with a level enabled statically
 //! selects it at compile time.
 
@@ -60,7 +60,11 @@ impl ClassStats<f32> for Simd {
 impl Engine<f32> for Simd {
     #[inline]
     fn target_codes<I: ClassIndex>(ts: &[I], ignore: i64, classes: usize, tv: &mut [f32]) -> (usize, bool) {
-        // In the entry point, for its vector instructions (the loop has no vector type).
+        // In the entry point, for its vector instructions (the loop has no vector type);
+        // a short tile here, where an entry's call would cost more than the loop.
+        if ts.len() < 64 {
+            return crate::engine::target_codes(ts, ignore, classes, tv);
+        }
         dispatch!(target_codes(ts, ignore, classes, tv))
     }
 
@@ -88,7 +92,7 @@ impl Engine<f32> for Simd {
         cap: Option<f32>,
         w: Option<&[f32]>,
     ) {
-        dispatch!(class_grad(dst, lay, p0, coef, cap, w))
+        dispatch!(outline class_grad(dst, lay, p0, coef, cap, w))
     }
 
     #[inline]
@@ -119,7 +123,7 @@ impl Engine<f32> for Simd {
 
     #[inline]
     fn normalize<T: Element>(x: &[T], lay: Layout, p0: usize, st: &[Stats<f32>], log: bool, out: &mut [f32]) {
-        dispatch!(normalize(x, lay, p0, st, log, out))
+        dispatch!(outline normalize(x, lay, p0, st, log, out))
     }
 
     #[inline]

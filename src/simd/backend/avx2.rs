@@ -13,11 +13,9 @@
 //!
 //! **`Avx2`'s methods and operators run only on a CPU with AVX, AVX2, FMA and F16C whose
 //! OS saves the YMM state: an `Avx2` value is created only in code reached through
-//! [`Avx2::outline`], which the dispatcher calls only when it detected all of them, or
-//! in tests after `std::is_x86_feature_detected!` confirmed each ([`detected`]).**
-//!
-//! On builds that enable the features statically (`xent_v3`: `-C target-cpu=x86-64-v3`
-//! and up) the invariant holds trivially, and `outline` is `f()` itself. The blocks whose intrinsic takes a pointer state its
+//! `Avx2`'s entry points (`outlineN`, `simd/backend/mod.rs`), which the dispatcher enters
+//! only when it detected all of them, or in tests after `std::is_x86_feature_detected!`
+//! confirmed each (`detected`).** The blocks whose intrinsic takes a pointer state its
 //! validity on their own.
 #![allow(unsafe_code)]
 
@@ -122,6 +120,7 @@ impl Vector for Avx2 {
     const FMA: bool = true;
     const TABLE_EXP: bool = true;
     const F16_IN_REGS: bool = true;
+    const ENTRY: bool = true;
     type Eights = Avx2;
     type Arr = [f32; 8];
     #[cfg_attr(not(xent_opt0), inline(always))]

@@ -3,7 +3,7 @@
 //! and F16C). Each method is the instruction sequence `wide`'s `f32x16` compiles to when
 //! AVX-512F is enabled at build time (masks as vectors, made from `vcmpps` into an opmask
 //! and a zero-masked move of all-ones, selected by `vpmovd2m` and `vblendmps`), so a kernel
-//! on `Avx512` inside [`Avx512::outline`] compiles as the `-C target-cpu=x86-64-v4` build's
+//! on `Avx512` inside `Avx512`'s entry points (`outlineN`) compiles as the `-C target-cpu=x86-64-v4` build's
 //! kernel on `f32x16` does.
 //!
 //! # Soundness
@@ -13,7 +13,7 @@
 //! Every `unsafe` block here rests on one invariant, "the invariant" in their `SAFETY`
 //! comments:
 //!
-//! **An `Avx512` value is only created inside code reached through [`Avx512::outline`],
+//! **An `Avx512` value is only created inside code reached through `Avx512`'s entry points (`outlineN`),
 //! which the dispatcher (`simd/dispatch.rs`) calls only when the level's features
 //! (AVX, AVX2, FMA, F16C, AVX-512F/DQ/BW/VL) were detected at run time and the OS saves
 //! the ZMM and opmask state; or in tests, after `std::is_x86_feature_detected!` found all
@@ -149,6 +149,7 @@ impl Vector for Avx512 {
     const FMA: bool = true;
     const TABLE_EXP: bool = true;
     const F16_IN_REGS: bool = true;
+    const ENTRY: bool = true;
     type Eights = Avx2;
     type Arr = [f32; 16];
     #[cfg_attr(not(xent_opt0), inline(always))]
@@ -369,7 +370,7 @@ pub(crate) fn detected() -> bool {
 #[cfg(test)]
 mod tests {
     //! Every method against `wide::f32x16` (through its [`Vector`] impl, `wide_impl`) on
-    //! special values and random bit patterns, run through [`Avx512::outline`] once the
+    //! special values and random bit patterns, run through `Avx512`'s entry points (`outlineN`) once the
     //! CPU's features are detected (the module's invariant).
     extern crate std;
 

@@ -1,7 +1,7 @@
 //! The run-time dispatched `core::arch` backends of [`Vector`]: [`avx2::Avx2`] (AVX2, FMA,
 //! F16C; 8 lanes) and [`avx512::Avx512`] (AVX-512 F/DQ/BW/VL; 16 lanes). Compiled in
 //! every x86_64 build; the dispatcher (`simd/dispatch.rs`) selects one when
-//! [`crate::isa`] reports its level and the build does not enable a level statically
+//! `crate::isa` reports its level and the build does not enable a level statically
 //! (a static build runs the portable backend, which then compiles to that level).
 //!
 //! # Soundness

@@ -205,10 +205,13 @@ impl<W: Vector> BinaryRun<'_, W> {
     ) {
         let kind = self.kind;
         let hard = matches!(kind, Binary::Bce)
-            && self.hard.unwrap_or_else(|| {
-                let (ys, yt) = W::split(yf);
-                all_hard::<W>(ys, yt)
-            });
+            && self.hard.unwrap_or_else(
+                #[cfg_attr(not(xent_opt0), inline(always))]
+                || {
+                    let (ys, yt) = W::split(yf);
+                    all_hard::<W>(ys, yt)
+                },
+            );
         // The loss chosen once per block, so each loop below is one loss's straight code
         // (a per-vector match on the kind kept every loss's branches in the loop).
         macro_rules! run {

@@ -71,7 +71,7 @@ pub(crate) fn blocks_widened<U, R>(
 
 /// `h` widened into `b` (of the same length), returning the lane maxima of its whole
 /// vectors (NaN ignored on x86, as the maximum pass's; the values past them are `b`'s
-/// tail, for [`BlockLse::block_max`]). Four chains, as the maximum pass.
+/// tail, for `BlockLse::block_max`). Four chains, as the maximum pass.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn widen_max<W: Vector>(h: &[half::f16], b: &mut [f32]) -> W {
     let (hv, ht) = W::split_f16(h);

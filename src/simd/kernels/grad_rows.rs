@@ -84,61 +84,74 @@ pub(crate) fn map_row<W: Vector, T: Element>(
     if large {
         return map_row_large(dst, start, len, ahead, &f);
     }
-    // Whole vectors through `as_chunks` (no bounds checks, accumulators in registers),
-    // then one padded vector for the tail.
-    let step = always!(|src: &[f32], out: &mut [f32], off: usize| {
-        let (sv, st) = W::split(src);
-        let (ov, ot) = W::split_mut(out);
-        for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
-            *o = f(off + j * W::LANES, W::from_arr(s)).to_arr();
-        }
-        if !st.is_empty() {
-            f(off + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
-        }
-    });
-    let in_place = always!(|v: &mut [f32], off: usize| {
-        let (vv, vt) = W::split_mut(v);
-        for (j, a) in vv.iter_mut().enumerate() {
-            *a = f(off + j * W::LANES, W::from_arr(a)).to_arr();
-        }
-        if !vt.is_empty() {
-            let n = vv.len() * W::LANES;
-            f(off + n, W::load_or(vt, 0.0)).store(vt);
-        }
-    });
-    let mut buf = StackBlock::new();
-    let buf = &mut buf.0;
-    match dst {
-        GradDst::Buffer { x, grad } => {
-            let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
-            match T::as_f32(xs) {
-                Some(xf) => step(xf, gs, 0),
-                None => {
-                    for (k, ch) in xs.chunks(CONVERT_BLOCK).enumerate() {
-                        T::load_block(ch, buf);
-                        step(
-                            &buf[..ch.len()],
-                            &mut gs[k * CONVERT_BLOCK..k * CONVERT_BLOCK + ch.len()],
-                            k * CONVERT_BLOCK,
-                        );
+    // The two row loops, closures: forced inline only in an entry point (`W::ENTRY`), where
+    // one out of line ran at scalar speed; forced on the portable backend they took the
+    // static v3 forward+backward 12% more instructions (docs/PERF_NOTES.md).
+    macro_rules! rows {
+        ($wrap:ident) => {{
+            // Whole vectors through `as_chunks` (no bounds checks, accumulators in registers),
+            // then one padded vector for the tail.
+            let step = $wrap!(|src: &[f32], out: &mut [f32], off: usize| {
+                let (sv, st) = W::split(src);
+                let (ov, ot) = W::split_mut(out);
+                for (j, (s, o)) in sv.iter().zip(ov.iter_mut()).enumerate() {
+                    *o = f(off + j * W::LANES, W::from_arr(s)).to_arr();
+                }
+                if !st.is_empty() {
+                    f(off + sv.len() * W::LANES, W::load_or(st, 0.0)).store(ot);
+                }
+            });
+            let in_place = $wrap!(|v: &mut [f32], off: usize| {
+                let (vv, vt) = W::split_mut(v);
+                for (j, a) in vv.iter_mut().enumerate() {
+                    *a = f(off + j * W::LANES, W::from_arr(a)).to_arr();
+                }
+                if !vt.is_empty() {
+                    let n = vv.len() * W::LANES;
+                    f(off + n, W::load_or(vt, 0.0)).store(vt);
+                }
+            });
+            let mut buf = StackBlock::new();
+            let buf = &mut buf.0;
+            match dst {
+                GradDst::Buffer { x, grad } => {
+                    let (xs, gs) = (&x[start..start + len], &mut grad[start..start + len]);
+                    match T::as_f32(xs) {
+                        Some(xf) => step(xf, gs, 0),
+                        None => {
+                            for (k, ch) in xs.chunks(CONVERT_BLOCK).enumerate() {
+                                T::load_block(ch, buf);
+                                step(
+                                    &buf[..ch.len()],
+                                    &mut gs[k * CONVERT_BLOCK..k * CONVERT_BLOCK + ch.len()],
+                                    k * CONVERT_BLOCK,
+                                );
+                            }
+                        }
+                    }
+                }
+                GradDst::InPlace(x) => {
+                    let xs = &mut x[start..start + len];
+                    match T::as_f32_mut(xs) {
+                        Some(xf) => in_place(xf, 0),
+                        None => {
+                            for (k, ch) in xs.chunks_mut(CONVERT_BLOCK).enumerate() {
+                                T::load_block(ch, buf);
+                                in_place(&mut buf[..ch.len()], k * CONVERT_BLOCK);
+                                T::store_block(&buf[..ch.len()], ch);
+                            }
+                        }
                     }
                 }
             }
-        }
-        GradDst::InPlace(x) => {
-            let xs = &mut x[start..start + len];
-            match T::as_f32_mut(xs) {
-                Some(xf) => in_place(xf, 0),
-                None => {
-                    for (k, ch) in xs.chunks_mut(CONVERT_BLOCK).enumerate() {
-                        T::load_block(ch, buf);
-                        in_place(&mut buf[..ch.len()], k * CONVERT_BLOCK);
-                        T::store_block(&buf[..ch.len()], ch);
-                    }
-                }
-            }
-        }
+        }};
     }
+    macro_rules! plain {
+        ($c:expr) => {
+            $c
+        };
+    }
+    if W::ENTRY { rows!(always) } else { rows!(plain) }
 }
 
 /// [`map_row`] of a large destination, out of line: inlined beside the in-cache loop, it

@@ -1,6 +1,6 @@
-//! The SIMD engine: [`Simd`]'s [`Engine`] methods choose a kernel shape per call, and the
+//! The SIMD engine: [`Kernels`]' [`Engine`] methods choose a kernel shape per call, and the
 //! files below hold the kernels, each generic over [`Vector`] and instantiated with the
-//! build's [`V`].
+//! backend `W` the dispatcher (`simd/dispatch.rs`) runs.
 //!
 //! - [`rows`]: the row log-sum-exp of `(N, C)` logits with `C >` [`SMALL_C`]: one read
 //!   pass per row in blocks of [`LSE_BLOCK`] values (the block state, its sweeps, the
@@ -72,7 +72,7 @@ impl<W: Vector> ClassStats<f32> for OutlinedStats<W> {
 }
 
 /// The SIMD kernels on the vector backend `W` (f32 arithmetic): the [`Engine`] that
-/// [`Simd`] dispatches to.
+/// `Simd` dispatches to.
 pub(crate) struct Kernels<W>(PhantomData<W>);
 
 /// [`ce_sum_n`] of rows with at most [`SMALL_C`] classes: whole tiles transposed
@@ -300,23 +300,31 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
                 let c = W::splat(k.c);
                 // Read before the row is written (in place, it is overwritten).
                 let raw = if k.t < classes { dst_input(dst)[start + k.t].to_f32() } else { 0.0 };
+                let ahead = coef.len() * classes;
+                // Forced inline only in an entry point: there a closure out of line ran at
+                // scalar speed; on the portable backend forcing it took the static v3
+                // forward+backward 6-12% more instructions (docs/PERF_NOTES.md).
                 match w {
-                    Some(w) if k.c != 0.0 => map_row::<W, T>(
+                    Some(w) if k.c != 0.0 && W::ENTRY => map_row::<W, T>(
                         dst,
                         start,
                         classes,
-                        coef.len() * classes,
+                        ahead,
                         #[cfg_attr(not(xent_opt0), inline(always))]
                         |j, x| grad_v(x, m, lse, a, c * W::load_or(&w[j..], 0.0), cap),
                     ),
-                    _ => map_row::<W, T>(
+                    Some(w) if k.c != 0.0 => map_row::<W, T>(dst, start, classes, ahead, |j, x| {
+                        grad_v(x, m, lse, a, c * W::load_or(&w[j..], 0.0), cap)
+                    }),
+                    _ if W::ENTRY => map_row::<W, T>(
                         dst,
                         start,
                         classes,
-                        coef.len() * classes,
+                        ahead,
                         #[cfg_attr(not(xent_opt0), inline(always))]
                         |_, x| grad_v(x, m, lse, a, c, cap),
                     ),
+                    _ => map_row::<W, T>(dst, start, classes, ahead, |_, x| grad_v(x, m, lse, a, c, cap)),
                 }
                 if k.t < classes {
                     put(dst, start + k.t, target_slot::<W>(k, raw, cap, w));

@@ -171,6 +171,11 @@ pub(crate) trait Vector:
     /// Whether [`Vector::from_f16`] widens in registers (F16C): then the f16 row sweeps
     /// read f16 vectors directly, with no stack buffer between.
     const F16_IN_REGS: bool;
+    /// Whether the backend runs inside a `#[target_feature]` entry point, where a closure
+    /// left out of line loses the backend's instructions: a kernel whose closure LLVM
+    /// would leave out of line, and whose forced inlining costs the portable backend
+    /// (the row gradient's), forces it only here.
+    const ENTRY: bool;
     /// Eight f32 lanes of this backend (the small-C tile's 8x8 transposes).
     type Eights: Eights;
     /// `[f32; LANES]`.

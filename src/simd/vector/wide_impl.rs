@@ -15,6 +15,7 @@ macro_rules! impl_vector {
             const FMA: bool = cfg!(target_feature = "fma");
             const TABLE_EXP: bool = cfg!(all(target_feature = "avx2", target_feature = "fma"));
             const F16_IN_REGS: bool = cfg!(xent_f16c);
+            const ENTRY: bool = false;
             type Eights = f32x8;
             type Arr = [f32; $lanes];
             #[cfg_attr(not(xent_opt0), inline(always))]

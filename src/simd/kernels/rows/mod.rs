@@ -68,7 +68,7 @@ pub(crate) fn row_sums_blocked<
     // from L1: read at the row's start on AVX-512 it missed (out of the prefetcher's
     // stream), while on v3 (whose maximum pass streams from memory first) the start was
     // the fastest place.
-    let target = || if t < n { cap_s::<W>(row[t].to_f32(), SOFTCAP.then_some(cap)) } else { 0.0 };
+    let target = always!(|| if t < n { cap_s::<W>(row[t].to_f32(), SOFTCAP.then_some(cap)) } else { 0.0 });
     let late = !COUNT_ABOVE && W::ONE_SWEEP;
     let mut xt = if late { 0.0 } else { target() };
     let mut st = BlockLse::<W>::new(xt);

@@ -43,7 +43,7 @@ pub(crate) struct BlockLse<W> {
     /// A block's maximum was NaN (backends whose max propagates NaN).
     pub(crate) nan: bool,
     pub(crate) xtv: W,
-    /// [`add_exp_at`]'s reference for `m`, made when an f16 sweep first needs it.
+    /// `add_exp_at`'s reference for `m`, made when an f16 sweep first needs it.
     pub(crate) xref: core::cell::Cell<ExpRef>,
 }
 
