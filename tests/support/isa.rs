@@ -51,10 +51,15 @@ fn floor() -> Isa {
     }
 }
 
-/// The levels this CPU and build can run, lowest first.
+/// The levels this CPU and build can run, lowest first: a static build runs its own level
+/// only (no detection, whatever the CPU has above it).
 pub fn levels() -> Vec<Isa> {
-    let (lo, hi) = (floor(), xent::detected_isa());
-    Isa::ALL.into_iter().filter(|&l| lo <= l && l <= hi).collect()
+    let lo = floor();
+    if lo != Isa::Portable {
+        return vec![lo];
+    }
+    let hi = xent::detected_isa();
+    Isa::ALL.into_iter().filter(|&l| l <= hi).collect()
 }
 
 /// The body of a binary's `every_isa_level` test: this binary again, minus that test, on
