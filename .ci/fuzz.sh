@@ -28,10 +28,18 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
     step "install cargo-fuzz" cargo install cargo-fuzz --locked
 fi
 
-# -O: optimised, with debug assertions and overflow checks kept. No sanitizer: xent is
-# `forbid(unsafe_code)` (Miri covers the dependencies' unsafe code), and the check looks
-# for panics and wrong values, which need none; it halves build and run time.
-flags=(-O --sanitizer none)
+# The smoke run builds unoptimised (`--dev`: the kernels' forced inlining is off, see
+# build.rs), in half a minute; optimised, the check's instantiations of every backend took
+# LLVM over 15 minutes. The long runs (XENT_CI_FULL=1) build optimised (-O), 16 codegen
+# units for both cores (cargo-fuzz's default for -O is 1). Debug assertions and overflow
+# checks stay on in both. No sanitizer: the check looks for panics and wrong values, which
+# need none, and xent's only unsafe code is the backends' intrinsics on length-checked
+# slices (src/simd/backend/mod.rs); it halves build and run time.
+if [ "${XENT_CI_FULL:-0}" = 1 ]; then
+    flags=(-O --codegen-units 16 --sanitizer none)
+else
+    flags=(--dev --sanitizer none)
+fi
 step "build" nice -n 10 cargo +nightly fuzz build "${flags[@]}"
 
 failed=()

@@ -1,10 +1,7 @@
-//! Fuzz target `bce_logits`: the shared differential check (tests/check/mod.rs) on inputs
+//! Fuzz target `bce_logits`: the shared differential check (`xent_fuzz`, tests/check/) on inputs
 //! decoded for `Target::BceLogits`.
 #![no_main]
 
-#[path = "../../tests/check/mod.rs"]
-mod check;
-
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    check::fuzz(check::Target::BceLogits, data);
+    xent_fuzz::bce_logits(data);
 });

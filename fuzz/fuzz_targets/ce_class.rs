@@ -1,10 +1,7 @@
-//! Fuzz target `ce_class`: the shared differential check (tests/check/mod.rs) on inputs
+//! Fuzz target `ce_class`: the shared differential check (`xent_fuzz`, tests/check/) on inputs
 //! decoded for `Target::CeClass`.
 #![no_main]
 
-#[path = "../../tests/check/mod.rs"]
-mod check;
-
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    check::fuzz(check::Target::CeClass, data);
+    xent_fuzz::ce_class(data);
 });

@@ -1,10 +1,7 @@
-//! Fuzz target `ext`: the shared differential check (tests/check/mod.rs) on inputs
+//! Fuzz target `ext`: the shared differential check (`xent_fuzz`, tests/check/) on inputs
 //! decoded for `Target::Ext`.
 #![no_main]
 
-#[path = "../../tests/check/mod.rs"]
-mod check;
-
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    check::fuzz(check::Target::Ext, data);
+    xent_fuzz::ext(data);
 });

@@ -1,10 +1,7 @@
-//! Fuzz target `focal`: the shared differential check (tests/check/mod.rs) on inputs
+//! Fuzz target `focal`: the shared differential check (`xent_fuzz`, tests/check/) on inputs
 //! decoded for `Target::Focal`.
 #![no_main]
 
-#[path = "../../tests/check/mod.rs"]
-mod check;
-
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    check::fuzz(check::Target::Focal, data);
+    xent_fuzz::focal(data);
 });

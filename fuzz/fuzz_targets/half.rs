@@ -1,10 +1,7 @@
-//! Fuzz target `half`: the shared differential check (tests/check/mod.rs) on inputs
+//! Fuzz target `half`: the shared differential check (`xent_fuzz`, tests/check/) on inputs
 //! decoded for `Target::Half`.
 #![no_main]
 
-#[path = "../../tests/check/mod.rs"]
-mod check;
-
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    check::fuzz(check::Target::Half, data);
+    xent_fuzz::half(data);
 });

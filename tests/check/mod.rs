@@ -115,8 +115,10 @@ macro_rules! by_idx {
 }
 
 /// The entry point of the fuzz targets: decodes `data` for `target` and runs the check,
-/// instantiating only the element and index types and the family that target can decode
-/// (so each fuzz binary compiles a fraction of [`run`]).
+/// instantiating only the element and index types and the families a target can decode
+/// (f32, and f16/bf16 for `Target::Half`: a fraction of [`run`]). Inlined into each
+/// caller, whose `target` is a constant.
+#[inline(always)]
 pub fn fuzz(target: Target, data: &[u8]) {
     let case = Case::decode(target, data);
     // The dispatched path (the best instruction set this CPU has), then the portable
@@ -129,23 +131,23 @@ pub fn fuzz(target: Target, data: &[u8]) {
 }
 
 /// [`fuzz`] of one decoded case on the active instruction set.
+#[inline(always)]
 fn fuzz_case(target: Target, case: &Case) {
-    let case = case.clone();
-    let ctx = Ctx { case: &case };
+    let ctx = Ctx { case };
     match (target, case.family) {
         (Target::Lse, _) => lse::<f32>(&ctx),
-        (Target::CeClass | Target::Ext, _) => by_idx!(ce, f32, &case),
+        (Target::CeClass | Target::Ext, _) => by_idx!(ce, f32, case),
         (Target::Probs, _) => probs::<f32>(&ctx),
-        (Target::Nll, Family::Gather) => by_idx!(gather, f32, &case),
-        (Target::Nll, _) => by_idx!(nll, f32, &case),
+        (Target::Nll, Family::Gather) => by_idx!(gather, f32, case),
+        (Target::Nll, _) => by_idx!(nll, f32, case),
         (Target::Bce, _) => bce::<f32>(&ctx),
         (Target::BceLogits, _) => bce_logits::<f32>(&ctx),
         (Target::Focal, Family::SigmoidFocal) => sigmoid_focal::<f32>(&ctx),
-        (Target::Focal, _) => by_idx!(softmax_focal, f32, &case),
-        (Target::Score, _) => by_idx!(score, f32, &case),
+        (Target::Focal, _) => by_idx!(softmax_focal, f32, case),
+        (Target::Score, _) => by_idx!(score, f32, case),
         (Target::Half, _) => match case.dtype {
-            Dtype::F16 => by_index::<f16>(&case),
-            _ => by_index::<bf16>(&case),
+            Dtype::F16 => by_index::<f16>(case),
+            _ => by_index::<bf16>(case),
         },
     }
 }
