@@ -163,6 +163,37 @@ fn cases() -> Vec<Case> {
             }),
         });
     }
+    {
+        // The gradient over f16 logits in place (mixed-precision training): widening and
+        // rounding back on every value.
+        let (n, c) = (512, 32000);
+        let (x, t) = rows_inputs(n, c, 10);
+        let mut xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
+        let (mut xh2, t2) = (xh.clone(), t.clone());
+        let lay = Layout::rows(n, c);
+        let opts = CrossEntropyOptions::new();
+        v.push(Case {
+            name: "ce_fwdbwd_inplace_f16_n512_c32000",
+            elems: n * c,
+            bytes: n * c * 2,
+            xent: Box::new(move || {
+                black_box(
+                    xent::cross_entropy_with_grad_in_place(black_box(&mut xh), lay, &t, &opts).unwrap(),
+                );
+            }),
+            scalar: Box::new(move || {
+                black_box(
+                    xent::scalar::cross_entropy_with_grad_in_place::<f32, _, _>(
+                        black_box(&mut xh2),
+                        lay,
+                        &t2,
+                        &opts,
+                    )
+                    .unwrap(),
+                );
+            }),
+        });
+    }
     // channel-first segmentation (1, 4, 128, 128, 128), logits uniform in [0, 1)
     let mut rng = Rng(8);
     let d = 128 * 128 * 128;

@@ -15,8 +15,8 @@ Prints a `#` line (torch version, CPU capability, threads), then one line per ca
     <case>\t<ns per element> ns/elem\t<ms per call> ms\tthreads=<T>
 
 the format scripts/chart.py and scripts/report_tables.py read. One element is one logit
-(cross-entropy) or one input value (BCE). `ce_fwdbwd_inplace_f32_n512_c32000` has no
-PyTorch counterpart and is not timed.
+(cross-entropy) or one input value (BCE). The `ce_fwdbwd_inplace_*` cases have no
+PyTorch counterpart and are not timed.
 """
 import sys
 import time

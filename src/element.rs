@@ -42,7 +42,8 @@ pub trait Element: Copy + Default + PartialEq + Debug + Send + Sync + 'static + 
     /// Rounds an f32 to this type (nearest-even; exact for f32).
     fn from_f32(v: f32) -> Self;
     /// Widens `src` into `dst`, `min(src.len(), dst.len())` elements (F16C/NEON where the
-    /// build enables them, through `half`'s slice conversions).
+    /// build enables them, through `half`'s slice conversions; the SIMD kernels widen f16
+    /// with the F16C the CPU has, whatever the build enables).
     fn load_block(src: &[Self], dst: &mut [f32]);
     /// Rounds `src` into `dst`, `min(src.len(), dst.len())` elements.
     fn store_block(src: &[f32], dst: &mut [Self]);
@@ -61,6 +62,20 @@ pub trait Element: Copy + Default + PartialEq + Debug + Send + Sync + 'static + 
     /// assert!(f32::as_f16(&[1.0]).is_none());
     /// ```
     fn as_f16(s: &[Self]) -> Option<&[half::f16]> {
+        let _ = s;
+        None
+    }
+    /// The slice itself when `Self` is f16, mutably (the SIMD kernels then round a
+    /// gradient written over f16 logits in registers, with F16C where the CPU has it).
+    ///
+    /// ```
+    /// use xent::Element;
+    /// use half::f16;
+    ///
+    /// assert!(f16::as_f16_mut(&mut [f16::ONE]).is_some());
+    /// assert!(f32::as_f16_mut(&mut [1.0]).is_none());
+    /// ```
+    fn as_f16_mut(s: &mut [Self]) -> Option<&mut [half::f16]> {
         let _ = s;
         None
     }
@@ -97,7 +112,7 @@ impl Element for f32 {
 }
 
 macro_rules! half_element {
-    ($t:ty, $name:literal, $as_f16:expr) => {
+    ($t:ty, $name:literal, $as_f16:expr, $as_f16_mut:expr) => {
         impl Element for $t {
             const DTYPE: &'static str = $name;
             #[cfg_attr(not(xent_opt0), inline(always))]
@@ -130,11 +145,15 @@ macro_rules! half_element {
             fn as_f16(s: &[Self]) -> Option<&[f16]> {
                 $as_f16(s)
             }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn as_f16_mut(s: &mut [Self]) -> Option<&mut [f16]> {
+                $as_f16_mut(s)
+            }
         }
     };
 }
-half_element!(f16, "f16", Some);
-half_element!(bf16, "bf16", |_| None);
+half_element!(f16, "f16", Some, Some);
+half_element!(bf16, "bf16", |_| None, |_| None);
 
 /// A class-index target type: `i64` (PyTorch's `Long`), `i32`, `u32` or `u8`.
 ///

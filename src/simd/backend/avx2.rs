@@ -22,13 +22,14 @@
 use super::outline_target;
 use crate::simd::vector::{EXP_ARG_LIM, Eights, POW2_EIGHTHS_BIASED, Vector};
 use core::arch::x86_64::{
-    __m128i, __m256, __m256i, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _mm_add_ps, _mm_add_ss,
-    _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps, _mm256_add_epi32, _mm256_add_ps, _mm256_and_ps,
-    _mm256_and_si256, _mm256_blendv_ps, _mm256_castps256_ps128, _mm256_cmp_ps, _mm256_cvtepi32_ps,
-    _mm256_cvtph_ps, _mm256_div_ps, _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_max_ps, _mm256_min_ps,
-    _mm256_movemask_ps, _mm256_mul_ps, _mm256_or_ps, _mm256_or_si256, _mm256_permute2f128_ps,
-    _mm256_permutevar8x32_epi32, _mm256_shuffle_ps, _mm256_slli_epi32, _mm256_srli_epi32, _mm256_sub_epi32,
-    _mm256_sub_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps, _mm256_xor_ps,
+    __m128i, __m256, __m256i, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _MM_FROUND_TO_NEAREST_INT,
+    _mm_add_ps, _mm_add_ss, _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps, _mm256_add_epi32, _mm256_add_ps,
+    _mm256_and_ps, _mm256_and_si256, _mm256_blendv_ps, _mm256_castps256_ps128, _mm256_cmp_ps,
+    _mm256_cvtepi32_ps, _mm256_cvtph_ps, _mm256_cvtps_ph, _mm256_div_ps, _mm256_extractf128_ps,
+    _mm256_fmadd_ps, _mm256_max_ps, _mm256_min_ps, _mm256_movemask_ps, _mm256_mul_ps, _mm256_or_ps,
+    _mm256_or_si256, _mm256_permute2f128_ps, _mm256_permutevar8x32_epi32, _mm256_shuffle_ps,
+    _mm256_slli_epi32, _mm256_srli_epi32, _mm256_sub_epi32, _mm256_sub_ps, _mm256_unpackhi_ps,
+    _mm256_unpacklo_ps, _mm256_xor_ps,
 };
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
 use half::f16;
@@ -146,6 +147,17 @@ impl Vector for Avx2 {
         // SAFETY: the module's invariant (F16C, and AVX for the 256-bit result); the
         // conversion reads no memory.
         Self(unsafe { _mm256_cvtph_ps(bits) })
+    }
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn to_f16(self) -> Self::Halves {
+        // SAFETY: the module's invariant (F16C/AVX-512F); `vcvtps2ph` of a register.
+        let bits: __m128i = unsafe { _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(self.0) };
+        let bits: [u16; 8] = cast(bits);
+        bits.map(f16::from_bits)
+    }
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn split_f16_mut(s: &mut [f16]) -> (&mut [Self::Halves], &mut [f16]) {
+        s.as_chunks_mut::<8>()
     }
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn from_eights(e: &[Self]) -> Self {
@@ -312,6 +324,10 @@ impl Eights for Avx2 {
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn new(a: [f32; 8]) -> Self {
         Self::from_arr(&a)
+    }
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn from_halves(h: &[f16; 8]) -> Self {
+        <Self as Vector>::from_f16(h)
     }
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_array(self) -> [f32; 8] {
@@ -661,6 +677,11 @@ mod tests {
                 assert_same("from_f16", got, h.map(f16::to_f32), false, &h);
             }
         });
+    }
+
+    #[test]
+    fn f16_rounding_matches_half() {
+        on_avx2(crate::simd::backend::check_f16_rounding::<Avx2>);
     }
 
     #[test]

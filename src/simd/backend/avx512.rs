@@ -33,14 +33,14 @@ use super::avx2::Avx2;
 use super::outline_target;
 use crate::simd::vector::{EXP_ARG_LIM, POW2_EIGHTHS_BIASED, Vector};
 use core::arch::x86_64::{
-    __m256i, __m512, __m512i, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _mm512_add_epi32,
-    _mm512_add_ps, _mm512_and_ps, _mm512_and_si512, _mm512_castps_si512, _mm512_castps256_ps512,
-    _mm512_castsi512_ps, _mm512_cmp_ps_mask, _mm512_cvtepi32_ps, _mm512_cvtph_ps, _mm512_div_ps,
-    _mm512_fmadd_ps, _mm512_insertf32x8, _mm512_loadu_ps, _mm512_mask_blend_ps, _mm512_maskz_mov_ps,
-    _mm512_max_ps, _mm512_min_ps, _mm512_movepi32_mask, _mm512_mul_ps, _mm512_or_ps, _mm512_or_si512,
-    _mm512_permutexvar_epi32, _mm512_range_ps, _mm512_reduce_add_ps, _mm512_set1_epi32, _mm512_set1_ps,
-    _mm512_setr_epi32, _mm512_slli_epi32, _mm512_srai_epi32, _mm512_storeu_ps, _mm512_stream_ps,
-    _mm512_sub_epi32, _mm512_sub_ps, _mm512_xor_ps,
+    __m256i, __m512, __m512i, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _MM_FROUND_TO_NEAREST_INT,
+    _mm512_add_epi32, _mm512_add_ps, _mm512_and_ps, _mm512_and_si512, _mm512_castps_si512,
+    _mm512_castps256_ps512, _mm512_castsi512_ps, _mm512_cmp_ps_mask, _mm512_cvtepi32_ps, _mm512_cvtph_ps,
+    _mm512_cvtps_ph, _mm512_div_ps, _mm512_fmadd_ps, _mm512_insertf32x8, _mm512_loadu_ps,
+    _mm512_mask_blend_ps, _mm512_maskz_mov_ps, _mm512_max_ps, _mm512_min_ps, _mm512_movepi32_mask,
+    _mm512_mul_ps, _mm512_or_ps, _mm512_or_si512, _mm512_permutexvar_epi32, _mm512_range_ps,
+    _mm512_reduce_add_ps, _mm512_set1_epi32, _mm512_set1_ps, _mm512_setr_epi32, _mm512_slli_epi32,
+    _mm512_srai_epi32, _mm512_storeu_ps, _mm512_stream_ps, _mm512_sub_epi32, _mm512_sub_ps, _mm512_xor_ps,
 };
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Sub};
 use half::f16;
@@ -177,6 +177,17 @@ impl Vector for Avx512 {
         let bits: __m256i = wide::bytemuck::cast(a.map(f16::to_bits));
         // SAFETY: the invariant (module doc); `vcvtph2ps` of a register.
         Self(unsafe { _mm512_cvtph_ps(bits) })
+    }
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn to_f16(self) -> Self::Halves {
+        // SAFETY: the module's invariant (F16C/AVX-512F); `vcvtps2ph` of a register.
+        let bits: __m256i = unsafe { _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(self.0) };
+        let bits: [u16; 16] = wide::bytemuck::cast(bits);
+        bits.map(f16::from_bits)
+    }
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn split_f16_mut(s: &mut [f16]) -> (&mut [Self::Halves], &mut [f16]) {
+        s.as_chunks_mut::<16>()
     }
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn from_eights(e: &[Avx2]) -> Self {
@@ -741,6 +752,13 @@ mod tests {
                 (2, 3, f16::from_f32(16.0), f16::from_f32(34.0))
             );
         });
+    }
+
+    #[test]
+    fn f16_rounding_matches_half() {
+        if detected() {
+            crate::simd::backend::in_entry::<Avx512, _>(crate::simd::backend::check_f16_rounding::<Avx512>);
+        }
     }
 
     /// Every f16 bit pattern widens exactly as `half` widens it (NaN to NaN).

@@ -66,3 +66,39 @@ pub(crate) use outline_target;
 pub(crate) fn in_entry<W: Vector, R>(f: impl FnOnce() -> R) -> R {
     W::outline1(f, |f| f())
 }
+
+/// `W`'s f16 rounding against `half`'s (the portable backend's) on f32 bit patterns
+/// spread over every exponent, the halfway points between f16 values, and the specials:
+/// the same bits, NaN payloads included. Then the slice conversions, every length to 35.
+/// Run inside `W`'s entry point.
+#[cfg(test)]
+pub(crate) fn check_f16_rounding<W: Vector>() {
+    extern crate std;
+    use half::f16;
+    use std::vec::Vec;
+    let halfway = (0..=u16::MAX).map(|h| f32::from_bits((f16::from_bits(h).to_f32().to_bits()) + (1 << 12)));
+    let spread = (0..1u32 << 20).map(|i| f32::from_bits(i.wrapping_mul(4099)));
+    let specials = [0.0, -0.0, 65504.0, 65520.0, -65520.0, 6e-8, 3e-8, f32::NAN, f32::from_bits(0xff80_0001)];
+    let all: Vec<f32> = halfway.chain(spread).chain(specials).collect();
+    for (i, a) in W::split(&all).0.iter().enumerate() {
+        let v = W::from_arr(a);
+        let mut out = [f16::ZERO; 16];
+        let n = W::LANES;
+        let (halves, _) = W::split_f16_mut(&mut out[..n]);
+        halves[0] = v.to_f16();
+        for k in 0..n {
+            let x = all[i * n + k];
+            assert_eq!(out[k].to_bits(), f16::from_f32(x).to_bits(), "to_f16({x:e} = {:#010x})", x.to_bits());
+        }
+    }
+    for len in 0..=35 {
+        let src: Vec<f32> = (0..len).map(|i| (i as f32 - 17.3) * 1.37e-3).collect();
+        let mut got = std::vec![f16::ZERO; len];
+        W::narrow_f16(&src, &mut got);
+        let want: Vec<f16> = src.iter().map(|&x| f16::from_f32(x)).collect();
+        assert_eq!(got, want, "narrow_f16, length {len}");
+        let mut back = std::vec![0.0f32; len];
+        W::widen_f16(&want, &mut back);
+        assert_eq!(back, want.iter().map(|h| h.to_f32()).collect::<Vec<_>>(), "widen_f16, length {len}");
+    }
+}

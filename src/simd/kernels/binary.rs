@@ -1,7 +1,7 @@
 //! The element-wise binary losses (`binary_cross_entropy`, with logits, sigmoid focal):
 //! one vector of losses and derivatives at a time, weights broadcast along the input.
 
-use super::convert::{CONVERT_BLOCK, StackBlock};
+use super::convert::{CONVERT_BLOCK, StackBlock, widen};
 use super::lanes::{PREFETCH_BYTES, first_lanes};
 use crate::engine::{Binary, Engine};
 use crate::error::bce_domain;
@@ -355,8 +355,8 @@ pub(crate) fn binary_run<W: Vector, T: Element, const PER_POSITION: bool, const 
             const HALF: usize = CONVERT_BLOCK / 2;
             let (mut xb, mut yb) = ([0.0f32; HALF], [0.0f32; HALF]);
             for (k, (xc, yc)) in x.chunks(HALF).zip(y.chunks(HALF)).enumerate() {
-                T::load_block(xc, &mut xb);
-                T::load_block(yc, &mut yb);
+                widen::<W, T>(xc, &mut xb);
+                widen::<W, T>(yc, &mut yb);
                 st.block::<PER_POSITION, WITH_GRAD>(&xb[..xc.len()], &yb[..yc.len()], per, grad, k * HALF);
             }
         }
@@ -397,7 +397,7 @@ fn first_outside_unit_in<W: Vector, T: Element>(v: &[T]) -> Option<usize> {
             v.chunks(CONVERT_BLOCK).all(
                 #[cfg_attr(not(xent_opt0), inline(always))]
                 |ch| {
-                    T::load_block(ch, &mut buf[..ch.len()]);
+                    widen::<W, T>(ch, &mut buf[..ch.len()]);
                     inside(&buf[..ch.len()])
                 },
             )

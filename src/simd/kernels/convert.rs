@@ -20,13 +20,36 @@ impl StackBlock {
     }
 }
 
+/// Widens `src` into `dst`, `min(src.len(), dst.len())` values: f16 by the backend
+/// ([`Vector::widen_f16`], F16C on the x86 backends whatever the build enables), other
+/// types by [`Element::load_block`].
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn widen<W: Vector, T: Element>(src: &[T], dst: &mut [f32]) {
+    let n = src.len().min(dst.len());
+    match T::as_f16(src) {
+        Some(h) => W::widen_f16(&h[..n], &mut dst[..n]),
+        None => T::load_block(src, dst),
+    }
+}
+
+/// Rounds `src` into `dst`, `min(src.len(), dst.len())` values: f16 by the backend
+/// ([`Vector::narrow_f16`]), other types by [`Element::store_block`].
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn narrow<W: Vector, T: Element>(src: &[f32], dst: &mut [T]) {
+    let n = src.len().min(dst.len());
+    match T::as_f16_mut(dst) {
+        Some(h) => W::narrow_f16(&src[..n], &mut h[..n]),
+        None => T::store_block(src, dst),
+    }
+}
+
 /// Calls `f(offset, block)` over consecutive f32 blocks of `x`: `x` itself for f32,
 /// converted stack blocks of [`CONVERT_BLOCK`] values otherwise.
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn for_blocks<T: Element>(x: &[T], f: impl FnMut(usize, &[f32])) {
+pub(crate) fn for_blocks<W: Vector, T: Element>(x: &[T], f: impl FnMut(usize, &[f32])) {
     match T::as_f32(x) {
-        Some(r) => for_blocks_in(r, &mut [], f),
-        None => for_blocks_in(x, &mut StackBlock::new().0, f),
+        Some(r) => for_blocks_in::<W, f32>(r, &mut [], f),
+        None => for_blocks_in::<W, T>(x, &mut StackBlock::new().0, f),
     }
 }
 
@@ -34,7 +57,11 @@ pub(crate) fn for_blocks<T: Element>(x: &[T], f: impl FnMut(usize, &[f32])) {
 /// and may be empty, when `T` is f32): a kernel called per block of a row takes the row's
 /// buffer rather than zeroing one of its own each call (a `memset` call a block).
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl FnMut(usize, &[f32])) {
+pub(crate) fn for_blocks_in<W: Vector, T: Element>(
+    x: &[T],
+    buf: &mut [f32],
+    mut f: impl FnMut(usize, &[f32]),
+) {
     if let Some(r) = T::as_f32(x) {
         f(0, r);
         return;
@@ -42,7 +69,7 @@ pub(crate) fn for_blocks_in<T: Element>(x: &[T], buf: &mut [f32], mut f: impl Fn
     blocks_widened(
         x,
         buf,
-        T::load_block,
+        widen::<W, T>,
         #[cfg_attr(not(xent_opt0), inline(always))]
         |o, b, ()| f(o, b),
     );
@@ -106,7 +133,7 @@ pub(crate) fn load_at<W: Vector, U: Element>(s: &[U], i: usize) -> W {
         None => {
             let mut tmp = [0.0f32; 16];
             let n = s.len().min(W::LANES);
-            U::load_block(&s[..n], &mut tmp[..n]);
+            widen::<W, U>(&s[..n], &mut tmp[..n]);
             W::load_or(&tmp, 0.0)
         }
     }

@@ -2,6 +2,7 @@
 
 use crate::Element;
 use crate::engine::GradDst;
+use crate::simd::kernels::convert::narrow;
 use crate::simd::vector::Vector;
 
 /// Writes one gradient value at `i`.
@@ -27,7 +28,7 @@ pub(crate) fn store_at<W: Vector, T: Element>(dst: &mut GradDst<'_, T, f32>, i: 
         GradDst::InPlace(xs) => {
             let mut tmp = [0.0f32; 16];
             g.store(&mut tmp);
-            T::store_block(&tmp[..l], &mut xs[i..i + l]);
+            narrow::<W, T>(&tmp[..l], &mut xs[i..i + l]);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! through `expm1`), softmax and log-softmax, one vector at a time, streamed past
 //! [`LARGE_BYTES`].
 
-use super::convert::{CONVERT_BLOCK, StackBlock};
+use super::convert::{CONVERT_BLOCK, StackBlock, narrow, widen};
 use super::lanes::cap_v;
 use crate::Element;
 use crate::engine::{Coef, GradDst};
@@ -120,7 +120,7 @@ pub(crate) fn map_row<W: Vector, T: Element>(
                         Some(xf) => step(xf, gs, 0),
                         None => {
                             for (k, ch) in xs.chunks(CONVERT_BLOCK).enumerate() {
-                                T::load_block(ch, buf);
+                                widen::<W, T>(ch, buf);
                                 step(
                                     &buf[..ch.len()],
                                     &mut gs[k * CONVERT_BLOCK..k * CONVERT_BLOCK + ch.len()],
@@ -136,9 +136,9 @@ pub(crate) fn map_row<W: Vector, T: Element>(
                         Some(xf) => in_place(xf, 0),
                         None => {
                             for (k, ch) in xs.chunks_mut(CONVERT_BLOCK).enumerate() {
-                                T::load_block(ch, buf);
+                                widen::<W, T>(ch, buf);
                                 in_place(&mut buf[..ch.len()], k * CONVERT_BLOCK);
-                                T::store_block(&buf[..ch.len()], ch);
+                                narrow::<W, T>(&buf[..ch.len()], ch);
                             }
                         }
                     }
@@ -189,7 +189,7 @@ fn map_row_large_in<W: Vector, T: Element>(
                 Some(xf) => map_to::<W>(xf, gs, 0, f, &pf),
                 None => {
                     for (k, ch) in xs.chunks(CONVERT_BLOCK).enumerate() {
-                        T::load_block(ch, buf);
+                        widen::<W, T>(ch, buf);
                         map_to::<W>(
                             &buf[..ch.len()],
                             &mut gs[k * CONVERT_BLOCK..k * CONVERT_BLOCK + ch.len()],
@@ -215,9 +215,9 @@ fn map_row_large_in<W: Vector, T: Element>(
                 Some(xf) => map_in::<W>(xf, 0, f, &pf),
                 None => {
                     for (k, ch) in row.chunks_mut(CONVERT_BLOCK).enumerate() {
-                        T::load_block(ch, buf);
+                        widen::<W, T>(ch, buf);
                         map_in::<W>(&mut buf[..ch.len()], k * CONVERT_BLOCK, f, &pf);
-                        T::store_block(&buf[..ch.len()], ch);
+                        narrow::<W, T>(&buf[..ch.len()], ch);
                     }
                 }
             }

@@ -370,7 +370,7 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
             let s = Stats { lse_rel: libm::logf(s.lse_rel), ..s };
             let m = W::splat(s.max);
             let (mut swt, mut swtx) = (W::splat(0.0), W::splat(0.0));
-            for_blocks(
+            for_blocks::<W, _>(
                 row,
                 #[cfg_attr(not(xent_opt0), inline(always))]
                 |off, blk| {

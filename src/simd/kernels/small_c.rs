@@ -147,11 +147,7 @@ pub(crate) fn load8<E: Eights, T: Element>(s: &[T]) -> E {
                 return E::new(*a);
             }
         }
-        None if s.len() >= 8 => {
-            let mut a = [0.0f32; 8];
-            T::load_block(&s[..8], &mut a);
-            return E::new(a);
-        }
+        None if s.len() >= 8 => return load8_full::<E, T>(&s[..8]),
         None => {}
     }
     load8_slow(s)
@@ -160,6 +156,9 @@ pub(crate) fn load8<E: Eights, T: Element>(s: &[T]) -> E {
 /// The 8 values of `s` (`s.len() == 8`) as f32.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn load8_full<E: Eights, T: Element>(s: &[T]) -> E {
+    if let Some(h) = T::as_f16(s).and_then(<[_]>::first_chunk::<8>) {
+        return E::from_halves(h);
+    }
     let mut a = [0.0f32; 8];
     match T::as_f32(s) {
         Some(f) => a.copy_from_slice(f),

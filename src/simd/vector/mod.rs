@@ -194,6 +194,38 @@ pub(crate) trait Vector:
     /// The vector of `LANES` f16 values, widened (exactly): in registers (`vcvtph2ps`)
     /// where [`Vector::F16_IN_REGS`], the f16 row sweep's load; lane by lane elsewhere.
     fn from_f16(a: &Self::Halves) -> Self;
+    /// The lanes rounded to f16, to nearest-even (`vcvtps2ph` on the x86 backends; NaN
+    /// stays NaN, its payload truncated, as `half` rounds).
+    fn to_f16(self) -> Self::Halves;
+    /// Widens `src` into `dst` (equal lengths, exactly): whole vectors by
+    /// [`Vector::from_f16`]. The portable backend takes `half`'s slice conversion instead,
+    /// whose F16C use is fixed when the build is compiled.
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn widen_f16(src: &[f16], dst: &mut [f32]) {
+        let (hv, ht) = Self::split_f16(src);
+        let (dv, dt) = Self::split_mut(dst);
+        for (d, h) in dv.iter_mut().zip(hv) {
+            *d = Self::from_f16(h).to_arr();
+        }
+        for (d, h) in dt.iter_mut().zip(ht) {
+            *d = h.to_f32();
+        }
+    }
+    /// Rounds `src` into `dst` (equal lengths) to nearest-even: whole vectors by
+    /// [`Vector::to_f16`] (the portable backend: `half`'s slice conversion).
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn narrow_f16(src: &[f32], dst: &mut [f16]) {
+        let (sv, st) = Self::split(src);
+        let (dv, dt) = Self::split_f16_mut(dst);
+        for (d, s) in dv.iter_mut().zip(sv) {
+            *d = Self::from_arr(s).to_f16();
+        }
+        for (d, s) in dt.iter_mut().zip(st) {
+            *d = f16::from_f32(*s);
+        }
+    }
+    /// `s` as whole vectors of f16 and a tail shorter than one, mutably.
+    fn split_f16_mut(s: &mut [f16]) -> (&mut [Self::Halves], &mut [f16]);
     /// The vector of `LANES / 8` consecutive 8-lane vectors, `e[0]` in the low lanes, in
     /// registers (the small-C tile's columns, built from 8x8 transposes: through memory,
     /// a 16-lane load of two 8-lane stores waited for them, store forwarding failing).
@@ -565,6 +597,9 @@ pub(crate) trait Eights: Copy {
     fn new(a: [f32; 8]) -> Self;
     /// The array of the lanes.
     fn to_array(self) -> [f32; 8];
+    /// Eight f16 values widened (exactly; F16C on the x86 backends, as
+    /// [`Vector::from_f16`]).
+    fn from_halves(h: &[f16; 8]) -> Self;
     /// The 8x8 transpose: lane `j` of output `i` is lane `i` of input `j`.
     fn transpose(rows: [Self; 8]) -> [Self; 8];
 }

@@ -4,6 +4,7 @@
 
 use super::{EXP_ARG_LIM, Eights, POW2_EIGHTHS_BIASED, Vector, outline_plain};
 use half::f16;
+use half::slice::HalfFloatSliceExt;
 use wide::{f32x8, f32x16};
 
 macro_rules! impl_vector {
@@ -50,6 +51,22 @@ macro_rules! impl_vector {
                 }
                 #[cfg(not(xent_f16c))]
                 <$v>::new(a.map(f16::to_f32))
+            }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn to_f16(self) -> Self::Halves {
+                self.to_array().map(f16::from_f32)
+            }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn widen_f16(src: &[f16], dst: &mut [f32]) {
+                src.convert_to_f32_slice(dst);
+            }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn narrow_f16(src: &[f32], dst: &mut [f16]) {
+                dst.convert_from_f32_slice(src);
+            }
+            #[cfg_attr(not(xent_opt0), inline(always))]
+            fn split_f16_mut(s: &mut [f16]) -> (&mut [Self::Halves], &mut [f16]) {
+                s.as_chunks_mut::<$lanes>()
             }
             #[cfg_attr(not(xent_opt0), inline(always))]
             fn from_eights(e: &[f32x8]) -> Self {
@@ -196,6 +213,10 @@ impl Eights for f32x8 {
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn to_array(self) -> [f32; 8] {
         f32x8::to_array(self)
+    }
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn from_halves(h: &[f16; 8]) -> Self {
+        <f32x8 as Vector>::from_f16(h)
     }
     #[cfg_attr(not(xent_opt0), inline(always))]
     fn transpose(rows: [Self; 8]) -> [Self; 8] {

@@ -200,7 +200,7 @@ impl<W: Vector> BlockLse<W> {
                 }
                 // Converted [`CONVERT_BLOCK`] values at a time, each fed as an f32 block: a maximum
                 // pass and a sweep over the same stack buffer, one conversion.
-                for_blocks_in(
+                for_blocks_in::<W, _>(
                     sub,
                     buf,
                     #[cfg_attr(not(xent_opt0), inline(always))]

@@ -27,7 +27,7 @@ mod sweep;
 
 use crate::Element;
 use crate::engine::Stats;
-use crate::simd::kernels::convert::{CONVERT_BLOCK, StackBlock};
+use crate::simd::kernels::convert::{CONVERT_BLOCK, StackBlock, widen};
 use crate::simd::kernels::lanes::{cap_s, cap_v};
 use crate::simd::vector::{Vector, always};
 use state::BlockLse;
@@ -79,7 +79,7 @@ pub(crate) fn row_sums_blocked<
         let mut off = 0;
         for ch in row.chunks(CONVERT_BLOCK) {
             let b = &mut buf[..ch.len()];
-            T::load_block(ch, b);
+            widen::<W, T>(ch, b);
             cap_in_place::<W>(b, cap);
             st.feed::<f32, SMOOTH, COUNT_ABOVE, false>(b, off, w, &mut []);
             if holds_target(off, ch.len()) {

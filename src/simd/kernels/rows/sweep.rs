@@ -102,7 +102,7 @@ impl<W: Vector> BlockLse<W> {
                     self.sweep_f16::<TRACK_MAX>(&mut b, h, off, buf);
                     return b;
                 }
-                for_blocks_in(
+                for_blocks_in::<W, _>(
                     sub,
                     buf,
                     #[cfg_attr(not(xent_opt0), inline(always))]
@@ -164,7 +164,7 @@ impl<W: Vector> BlockLse<W> {
         acc.a1 = acc.a1.mul_add(ch, acc.a1 * cl);
         (b.a0, b.a1, b.max) = (b.a0 + acc.a0, b.a1 + acc.a1, acc.mx);
         let done = pairs.len() * 2 * W::LANES;
-        for_blocks_in(
+        for_blocks_in::<W, _>(
             &h[done..],
             buf,
             #[cfg_attr(not(xent_opt0), inline(always))]
