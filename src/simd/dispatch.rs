@@ -9,7 +9,7 @@ use super::backend::{avx2::Avx2, avx512::Avx512};
 use super::kernels::Kernels;
 use super::vector::{V, Vector, outline};
 use crate::engine::{Binary, ClassStats, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
-use crate::isa::{Isa, active};
+use crate::isa::active;
 use crate::{ClassIndex, Element, Error, Layout};
 
 /// The SIMD engine (f32 arithmetic), dispatched per call.
@@ -27,9 +27,9 @@ macro_rules! dispatch {
     (@any [$($mode:ident)?] $method:ident($($arg:ident),+)) => {
         match active() {
             #[cfg(all(target_arch = "x86_64", not(xent_v3)))]
-            Isa::Avx512 => outline!(Avx512, Kernels::<Avx512>::$method, ($($arg),+)),
+            crate::isa::Isa::Avx512 => outline!(Avx512, Kernels::<Avx512>::$method, ($($arg),+)),
             #[cfg(all(target_arch = "x86_64", not(xent_v3)))]
-            Isa::Avx2 => outline!(Avx2, Kernels::<Avx2>::$method, ($($arg),+)),
+            crate::isa::Isa::Avx2 => outline!(Avx2, Kernels::<Avx2>::$method, ($($arg),+)),
             _ => dispatch!(@portable $($mode)? $method($($arg),+)),
         }
     };

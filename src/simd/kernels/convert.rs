@@ -69,7 +69,10 @@ pub(crate) fn for_blocks_in<W: Vector, T: Element>(
     blocks_widened(
         x,
         buf,
-        widen::<W, T>,
+        // A closure, not the function item: the item's `FnMut` shim stayed out of line,
+        // outside the entry point's features.
+        #[cfg_attr(not(xent_opt0), inline(always))]
+        |s: &[T], d: &mut [f32]| widen::<W, T>(s, d),
         #[cfg_attr(not(xent_opt0), inline(always))]
         |o, b, ()| f(o, b),
     );

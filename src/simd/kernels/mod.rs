@@ -190,7 +190,7 @@ impl<W: Vector> ClassStats<f32> for Kernels<W> {
         if lay.inner() == 1 {
             if classes <= SMALL_C && out.len() == TILE && TILE.is_multiple_of(l) {
                 let mut buf = [0.0f32; SMALL_C * TILE];
-                transpose_tile::<W::Eights, T>(x, p0, classes, &mut buf);
+                transpose_tile::<W, T>(x, p0, classes, &mut buf);
                 let mut g = 0;
                 while g < TILE {
                     group_stats::<W, f32>(&buf, g, TILE, classes, &tgt[g..], cap, w, want, &mut out[g..]);
@@ -278,7 +278,7 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
                 // place (as channel-first positions), and transposed back: a row of 10
                 // logits was a call's worth of fixed cost per row.
                 let mut buf = [0.0f32; SMALL_C * TILE];
-                transpose_tile::<W::Eights, T>(dst_input(dst), p0, classes, &mut buf);
+                transpose_tile::<W, T>(dst_input(dst), p0, classes, &mut buf);
                 let mut cols = GradDst::<f32, f32>::InPlace(&mut buf);
                 let mut g = 0;
                 while g < TILE {

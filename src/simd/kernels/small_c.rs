@@ -17,7 +17,7 @@ pub(crate) const SMALL_C: usize = 16;
 /// [`Eights::transpose`] (unpack and shuffle on AVX): an element-wise loop compiled
 /// to scatters, slow on x86, and cost a third of a 10-class row's time.
 #[cfg_attr(not(xent_opt0), inline(always))]
-pub(crate) fn transpose_tile<E: Eights, T: Element>(
+pub(crate) fn transpose_tile<W: Vector, T: Element>(
     x: &[T],
     p0: usize,
     classes: usize,
@@ -34,27 +34,23 @@ pub(crate) fn transpose_tile<E: Eights, T: Element>(
         Some(t) => transpose_blocks(
             classes,
             #[cfg_attr(not(xent_opt0), inline(always))]
-            |i| load8_full::<E, T>(&t[i..i + 8]),
+            |i| load8_full::<W::Eights, T>(&t[i..i + 8]),
             tile_put(buf),
         ),
-        None => transpose_tile_short::<E, T>(tile, classes, buf),
+        None => outline!(W, transpose_tile_short::<W, T>, (tile, classes, buf)),
     }
 }
 
 /// [`transpose_tile`] of one of the last tiles, whose reads past the tile's end are cut
-/// short and zero-padded. Out of line: a second inlined copy of the blocks' loop grew the
-/// frames of the functions holding it (a Cortex-M4F keeps the eight rows on the stack).
-#[cold]
-#[inline(never)]
-pub(crate) fn transpose_tile_short<E: Eights, T: Element>(
-    tile: &[T],
-    classes: usize,
-    buf: &mut [f32; SMALL_C * TILE],
-) {
+/// short and zero-padded. Out of line (through the backend's entry point, whose features it
+/// needs): a second inlined copy of the blocks' loop grew the frames of the functions
+/// holding it (a Cortex-M4F keeps the eight rows on the stack).
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn transpose_tile_short<W: Vector, T: Element>(tile: &[T], classes: usize, buf: &mut [f32; SMALL_C * TILE]) {
     transpose_blocks(
         classes,
         #[cfg_attr(not(xent_opt0), inline(always))]
-        |i| load8::<E, T>(&tile[i.min(tile.len())..]),
+        |i| load8::<W::Eights, T>(&tile[i.min(tile.len())..]),
         tile_put(buf),
     );
 }
@@ -237,7 +233,7 @@ fn ce_sum_tiles_in<W: Vector, T: Element, const N: usize>(
             }
             continue;
         }
-        transpose_tile::<W::Eights, T>(x, pj, classes, &mut buf);
+        transpose_tile::<W, T>(x, pj, classes, &mut buf);
         let mut g = 0;
         while g < TILE {
             vsum.add(group_ce_sum::<W, f32, N>(&buf, g, TILE, classes, &tvj[g..], w, false));

@@ -54,6 +54,9 @@ macro_rules! outline {
     (@n $w:ty, $f:path, ($a:ident, $b:ident), $all:tt) => {
         <$w>::outline2($a, $b, $crate::simd::vector::outline!(@f $f, $all))
     };
+    (@n $w:ty, $f:path, ($a:ident, $b:ident, $c:ident), $all:tt) => {
+        <$w>::outline3($a, $b, $c, $crate::simd::vector::outline!(@f $f, $all))
+    };
     (@n $w:ty, $f:path, ($a:ident, $b:ident, $c:ident, $d:ident), $all:tt) => {
         <$w>::outline4($a, $b, $c, $d, $crate::simd::vector::outline!(@f $f, $all))
     };
@@ -108,6 +111,7 @@ macro_rules! outline_arities {
     ($m:ident $(, $pre:tt)*) => {
         $m!($($pre,)* outline1(a: A));
         $m!($($pre,)* outline2(a: A, b: B));
+        $m!($($pre,)* outline3(a: A, b: B, c: C));
         $m!($($pre,)* outline4(a: A, b: B, c: C, d: D));
         $m!($($pre,)* outline5(a: A, b: B, c: C, d: D, e: E));
         $m!($($pre,)* outline6(a: A, b: B, c: C, d: D, e: E, g: G));
@@ -121,7 +125,9 @@ pub(crate) use outline_arities;
 macro_rules! outline_decl {
     ($name:ident($($a:ident: $t:ident),+)) => {
         /// `f(args..)` in a function of its own for this backend (see [`outline!`]).
+        /// (Static builds call some arities only from the dispatched arms they drop.)
         #[allow(clippy::too_many_arguments)]
+        #[cfg_attr(xent_v3, allow(dead_code))]
         fn $name<$($t,)+ R>($($a: $t,)+ f: impl FnOnce($($t),+) -> R) -> R;
     };
 }

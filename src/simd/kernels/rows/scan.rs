@@ -3,7 +3,7 @@
 
 use super::state::{BlockLse, BlockSums};
 use crate::simd::kernels::lanes::{IOTA, first_lanes, lane_max};
-use crate::simd::vector::Vector;
+use crate::simd::vector::{Vector, outline};
 
 impl<W: Vector> BlockLse<W> {
     /// The maximum of a block (NaN ignored on x86, propagated elsewhere) and, with `SMOOTH` or
@@ -34,10 +34,16 @@ impl<W: Vector> BlockLse<W> {
     /// [`Self::scan`] of a block whose quick unweighted `Σ (x - m)` (`RAW_SUM`) came out
     /// infinite or NaN: again with one subtraction per value, which overflows only where
     /// the sum itself does (a row of logits past `f32::MAX / 4`, or an infinity or NaN,
-    /// whose sum is the same either way).
-    #[cold]
-    #[inline(never)]
+    /// whose sum is the same either way). Out of line, through the backend's entry point.
+    #[cfg_attr(not(xent_opt0), inline(always))]
     pub(crate) fn scan_exact<const COUNT_ABOVE: bool>(&self, sub: &[f32]) -> (f32, BlockSums<W>) {
+        let this = self;
+        outline!(W, Self::scan_exact_in::<COUNT_ABOVE>, (this, sub))
+    }
+
+    /// [`Self::scan_exact`]'s body.
+    #[cfg_attr(not(xent_opt0), inline(always))]
+    fn scan_exact_in<const COUNT_ABOVE: bool>(&self, sub: &[f32]) -> (f32, BlockSums<W>) {
         self.scan_w::<true, COUNT_ABOVE, false, false>(sub, &[])
     }
 

@@ -5,15 +5,21 @@
 use super::sweep::ExpRef;
 use crate::engine::Stats;
 use crate::simd::kernels::lanes::{first_lanes, fix_special};
-use crate::simd::vector::{Vector, always};
+use crate::simd::vector::{Vector, always, outline};
 
 /// `(s + comp) * scale`, `scale = exp(m_old - m_new)`, multiplied in f64 and split back
 /// into `s + comp`: at most once per block, with neither the scale's nor the product's
 /// rounding, which a row whose maximum creeps up block after block (thousands of rescales
-/// by the same factor) would otherwise pile up with one sign.
-#[cold]
-#[inline(never)]
+/// by the same factor) would otherwise pile up with one sign. Out of line, through the
+/// backend's entry point.
+#[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn rescale<W: Vector>(s: W, comp: W, scale: f64) -> (W, W) {
+    outline!(W, rescale_in::<W>, (s, comp, scale))
+}
+
+/// [`rescale`]'s body.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn rescale_in<W: Vector>(s: W, comp: W, scale: f64) -> (W, W) {
     let (mut a, mut c) = ([0.0f32; 16], [0.0f32; 16]);
     s.to_lanes(&mut a);
     comp.to_lanes(&mut c);
