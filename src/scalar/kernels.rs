@@ -270,8 +270,11 @@ pub(crate) fn bce_logits<R: Real>(x: R, y: R, pw: Option<R>) -> (R, R) {
         None => ((R::one() - y) * x - log_sig, sig - y),
         Some(pw) => {
             let lw = R::one() + (pw - R::one()) * y;
+            // PyTorch's `(pw y + 1 - y) sigmoid(x) - pw y` without its cancellation;
+            // `+ 0 t` keeps its NaN for an infinite `t`.
             let t = pw * y;
-            ((R::one() - y) * x - lw * log_sig, (t + R::one() - y) * sig - t)
+            let d = ((R::one() - y) * sig - t * sigmoid(-x)) + t * R::zero();
+            ((R::one() - y) * x - lw * log_sig, d)
         }
     }
 }
