@@ -2,8 +2,10 @@
 //! twin by twin with `simd/` (same names, same contracts; see `engine.rs`).
 //!
 //! They favour clarity and accuracy over speed: two passes where that is more accurate
-//! (max, then the sums relative to it), `libm` for every transcendental function.
+//! (max, then the sums relative to it), sums over a row pairwise, `libm` for every
+//! transcendental function.
 
+use super::sum::pairwise;
 use crate::element::real;
 use crate::engine::{Binary, ClassStats, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
 use crate::error::bce_domain;
@@ -85,18 +87,15 @@ impl<R: Real> ClassStats<R> for Scalar {
             let m = row_max(x, base, stride, n, cap);
             let t = tgt[q];
             let xt = if t < n { capped(real::<R, T>(x[base + t * stride]), cap) } else { R::zero() };
-            let rank = want.rank && t < n;
-            let (mut s, mut sx, mut above) = (R::zero(), R::zero(), 0);
-            for c in 0..n {
+            let [s, sx] = pairwise(0, n, &|c| {
                 let v = capped(real::<R, T>(x[base + c * stride]), cap);
-                s = s + (v - m).exp();
-                if want.sx {
-                    sx = sx + weight::<R>(w, c) * (v - m);
-                }
-                if rank && v > xt {
-                    above += 1;
-                }
-            }
+                [(v - m).exp(), if want.sx { weight::<R>(w, c) * (v - m) } else { R::zero() }]
+            });
+            let above = if want.rank && t < n {
+                (0..n).filter(|&c| capped(real::<R, T>(x[base + c * stride]), cap) > xt).count()
+            } else {
+                0
+            };
             *st = Stats { max: m, lse_rel: s.ln(), xt, sx, above };
         }
     }
@@ -148,16 +147,13 @@ impl<R: Real> Engine<R> for Scalar {
         for (q, st) in out.iter_mut().enumerate() {
             let (base, stride) = lay.row(p0 + q);
             let m = row_max(x, base, stride, n, None);
-            let (mut s, mut swt, mut swtx) = (R::zero(), R::zero(), R::zero());
-            for c in 0..n {
+            let [s, swt, swtx] = pairwise(0, n, &|c| {
                 let i = base + c * stride;
                 let v = real::<R, T>(x[i]);
                 let tc = real::<R, U>(t[i]) * (R::one() - eps) + uni;
                 let wt = weight::<R>(w, c) * tc;
-                s = s + (v - m).exp();
-                swt = swt + wt;
-                swtx = swtx + wt * (v - m);
-            }
+                [(v - m).exp(), wt, wt * (v - m)]
+            });
             *st = SoftStats { max: m, lse_rel: s.ln(), swt, swtx };
         }
     }

@@ -3,7 +3,7 @@
 //! `scripts/precision_cases.py`) or an independent f64 computation.
 
 use super::precision_cases::*;
-use xent::{BceWithLogitsOptions, Reduction};
+use xent::{BceWithLogitsOptions, CrossEntropyOptions, Layout, Reduction, f16};
 
 /// Every element of `got` within `1e-6 + 2e-5 |want|` of `want`; lists every one that is not.
 #[track_caller]
@@ -42,4 +42,30 @@ fn fixed_bce_logits_pos_weight_gradient_cancels() {
     assert_close("simd", &g, &BCE_GRAD);
     xent::scalar::binary_cross_entropy_with_logits_with_grad(&BCE_X, &BCE_Y, &o, &mut g).unwrap();
     assert_close("scalar f32", &g, &BCE_GRAD);
+}
+
+/// The scalar path summed a row's exps one after another in f32: `C = 32000` nearly equal
+/// terms after one large, so every rounding shares a sign, and the log-sum-exp came out
+/// far off (the gradient with it). Its sums are now pairwise (error growing like `log C`).
+/// f16 logits: `v = -0.7` but at the target, `x_0` near `ln((C - 1) e^v)` (so `p_0` is
+/// about 1/2), and `lse = ln(e^x_0 + (C - 1) e^v)` in f64.
+#[test]
+fn fixed_scalar_long_row_serial_sum() {
+    crate::isa::init();
+    let c = 32000;
+    let v = f16::from_f32(-0.7);
+    let mut x = vec![v; c];
+    x[0] = f16::from_f32(9.67);
+    let (x0, vf) = (f64::from(x[0].to_f32()), f64::from(v.to_f32()));
+    let lse = (x0.exp() + (c - 1) as f64 * vf.exp()).ln();
+    let want: Vec<f64> = (0..c).map(|j| if j == 0 { (x0 - lse).exp_m1() } else { (vf - lse).exp() }).collect();
+    let lay = Layout::rows(1, c);
+    let o = CrossEntropyOptions::new().with_reduction(Reduction::Sum);
+    let mut g = vec![0.0_f32; c];
+    xent::scalar::cross_entropy_with_grad(&x, lay, &[0_i64], &o, &mut g).unwrap();
+    assert_close("scalar f32 gradient", &g, &want);
+    let got: f32 = xent::scalar::log_sum_exp(&x);
+    assert_close("scalar f32 log_sum_exp", &[got], &[lse]);
+    xent::cross_entropy_with_grad(&x, lay, &[0_i64], &o, &mut g).unwrap();
+    assert_close("simd gradient", &g, &want);
 }
