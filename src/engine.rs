@@ -38,6 +38,9 @@ pub(crate) struct Want {
 /// `chain_j * (a*p_j - c*w_j - [j == t]*k)`, the target slot evaluated as
 /// `a*expm1(lp_t) + (a - k) - c*w_t` so that `p_t -> 1` loses nothing. `xt` is the
 /// (soft-capped) target logit, so a kernel can fix the target slot after overwriting it.
+/// With `others`, `expm1(lp_t)` is `-Σ_{j != t} p_j`, summed as the row is written: a
+/// backward from stored f32 log-sum-exps sets it where `p_t > 1/2`, since there `lp_t`
+/// carries the lse's rounding (`|lse| eps / 2`), all of `1 - p_t`'s digits as `p_t -> 1`.
 #[derive(Copy, Clone, Debug, Default)]
 pub(crate) struct Coef<R> {
     pub max: R,
@@ -47,6 +50,7 @@ pub(crate) struct Coef<R> {
     pub c: R,
     pub k: R,
     pub t: usize,
+    pub others: bool,
 }
 
 /// Soft-target statistics: `max`, `lse_rel` as in [`Stats`], `swt = Σ w_c t'_c` and

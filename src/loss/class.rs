@@ -209,6 +209,8 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
         Reduction::Sum => (R::one(), R::one()),
     };
     let mut z_acc = Acc::new();
+    // A backward from stored log-sum-exps: see `Coef::others`.
+    let stored_lse = matches!(lse_io, LseIo::In(_));
     let mut tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
     let mut coef = [Coef::<R>::default(); TILE];
@@ -277,7 +279,8 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             let s = st[q];
             let t = tgt[q];
             let lse_rel = s.lse_rel;
-            coef[q] = Coef { max: s.max, xt: s.xt, lse_rel, a: R::zero(), c: R::zero(), k: R::zero(), t };
+            let zero = R::zero();
+            coef[q] = Coef { max: s.max, xt: s.xt, lse_rel, a: zero, c: zero, k: zero, t, others: false };
             if t == NO_TARGET {
                 if let Some(p) = per.as_deref_mut() {
                     p[p0 + q] = R::zero();
@@ -286,6 +289,7 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             }
             let wy = spec.weight.map_or(R::one(), |w| R::from_f32(w[t]));
             let lp_t = (s.xt - s.max) - lse_rel;
+            coef[q].others = stored_lse && lp_t > -R::from_f32(core::f32::consts::LN_2);
             let (loss, a, c, kk) = if focal {
                 let om = -lp_t.expm1(); // 1 - p_t
                 let md = om.powf(gamma);

@@ -113,6 +113,11 @@ impl<R: Real> Engine<R> for Scalar {
         let n = lay.classes();
         for (q, k) in coef.iter().enumerate() {
             let (base, stride) = lay.row(p0 + q);
+            let lp =
+                |c: usize| (capped(real::<R, T>(dst.input()[base + c * stride]), cap) - k.max) - k.lse_rel;
+            // `1 - p_t` from the other classes (`Coef::others`), before the row is written.
+            let others = (k.others && k.t < n)
+                .then(|| pairwise(0, n, &|c| [if c == k.t { R::zero() } else { lp(c).exp() }])[0]);
             for c in 0..n {
                 let i = base + c * stride;
                 let raw = real::<R, T>(dst.input()[i]);
@@ -121,7 +126,11 @@ impl<R: Real> Engine<R> for Scalar {
                 // w_c enters only through smoothing (k.c != 0): PyTorch's gradient never
                 // reads another class's weight otherwise (a NaN there stays harmless).
                 let cw = if k.c == R::zero() { R::zero() } else { k.c * weight::<R>(w, c) };
-                let mut g = if c == k.t { k.a * lp.expm1() + (k.a - k.k) - cw } else { k.a * lp.exp() - cw };
+                let mut g = if c == k.t {
+                    k.a * others.map_or_else(|| lp.expm1(), |s| -s) + (k.a - k.k) - cw
+                } else {
+                    k.a * lp.exp() - cw
+                };
                 if let Some(s) = cap {
                     g = g * sech2(raw / s);
                 }

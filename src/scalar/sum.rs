@@ -9,7 +9,11 @@ const RUN: usize = 16;
 
 /// `Σ f(i)` over `lo..hi` for each of the `K` components, halving the range down to runs
 /// of [`RUN`] terms (recursion depth `log2((hi - lo) / RUN)`).
-pub(crate) fn pairwise<R: Real, const K: usize>(lo: usize, hi: usize, f: &impl Fn(usize) -> [R; K]) -> [R; K] {
+pub(crate) fn pairwise<R: Real, const K: usize>(
+    lo: usize,
+    hi: usize,
+    f: &impl Fn(usize) -> [R; K],
+) -> [R; K] {
     if hi - lo <= RUN {
         let mut s = [R::zero(); K];
         for i in lo..hi {

@@ -1,9 +1,10 @@
 //! Rows written from their statistics: the gradient (`a p - c w`, the target slot fixed
-//! through `expm1`), softmax and log-softmax, one vector at a time, streamed past
-//! [`LARGE_BYTES`].
+//! through `expm1`, or from the other classes' sum for [`Coef::others`] rows), softmax and
+//! log-softmax, one vector at a time, streamed past [`LARGE_BYTES`].
 
 use super::convert::{CONVERT_BLOCK, StackBlock};
-use super::lanes::cap_v;
+use super::dst::dst_input;
+use super::lanes::{cap_v, grad_p_v};
 use crate::Element;
 use crate::engine::{Coef, GradDst};
 use crate::simd::vector::{Vector, always, outline};
@@ -230,7 +231,14 @@ fn map_row_large_in<W: Vector, T: Element>(
 /// `raw` is the target's logit before capping: the chain factor `1 - tanh(x / s)^2` comes
 /// from it as in the vector pass (not from `x' / s`, which loses the digits a subnormal `x'`
 /// lacks, nor as `1 - th * th`, which cancels to 0 where `th` rounds to 1).
-pub(crate) fn target_slot<W: Vector>(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
+/// `others` is `Σ_{j != t} p_j` for a [`Coef::others`] row.
+pub(crate) fn target_slot<W: Vector>(
+    k: &Coef<f32>,
+    raw: f32,
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+    others: Option<f32>,
+) -> f32 {
     let lp = (k.xt - k.max) - k.lse_rel;
     let cw = if k.c == 0.0 {
         0.0
@@ -241,7 +249,7 @@ pub(crate) fn target_slot<W: Vector>(k: &Coef<f32>, raw: f32, cap: Option<f32>, 
             |w| w[k.t],
         )
     };
-    let g = k.a * libm::expm1f(lp) + (k.a - k.k) - cw;
+    let g = k.a * others.map_or_else(|| libm::expm1f(lp), |s| -s) + (k.a - k.k) - cw;
     match cap {
         Some(s) => {
             let mut d = [0.0f32; 16];
@@ -250,4 +258,61 @@ pub(crate) fn target_slot<W: Vector>(k: &Coef<f32>, raw: f32, cap: Option<f32>, 
         }
         None => g,
     }
+}
+
+/// The gradient row of a [`Coef::others`] position but its target slot, `len` values from
+/// `start` through a stack block (in cache: the streaming of [`map_row`] is for the many
+/// rows, this for the confident ones of a backward); returns `Σ_{j != t} p_j`. Each block's
+/// sum enters an f64 total, so no lane adds more than `CONVERT_BLOCK / LANES` terms.
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn grad_row_others<W: Vector, T: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    start: usize,
+    len: usize,
+    k: &Coef<f32>,
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+) -> f32 {
+    let (m, lse, a, c) = (W::splat(k.max), W::splat(k.lse_rel), W::splat(k.a), W::splat(k.c));
+    let l = W::LANES;
+    let mut total = 0.0f64;
+    let mut buf = StackBlock::new();
+    let buf = &mut buf.0;
+    let mut off = 0;
+    while off < len {
+        let n = CONVERT_BLOCK.min(len - off);
+        let (row, blk) = (start + off..start + off + n, &mut buf[..n]);
+        T::load_block(&dst_input(dst)[row.clone()], blk);
+        let mut sum = W::splat(0.0);
+        let mut i = 0;
+        while i < n {
+            let j = off + i;
+            let cw = match w {
+                Some(w) if k.c != 0.0 => c * W::load_or(&w[j..], 0.0),
+                _ => c,
+            };
+            let (g, mut p) = grad_p_v(W::load_or(&blk[i..], 0.0), m, lse, a, cw, cap);
+            if i + l > n || k.t.wrapping_sub(j) < l {
+                // The padding past the row's end and the target, out of the sum.
+                let mut ps = [0.0f32; 16];
+                p.to_lanes(&mut ps);
+                for (q, v) in ps.iter_mut().enumerate().take(l) {
+                    if i + q >= n || j + q == k.t {
+                        *v = 0.0;
+                    }
+                }
+                p = W::load_or(&ps[..l], 0.0);
+            }
+            sum = sum + p;
+            g.store(&mut blk[i..]);
+            i += l;
+        }
+        total += f64::from(sum.reduce_add());
+        match dst {
+            GradDst::Buffer { grad, .. } => grad[row].copy_from_slice(blk),
+            GradDst::InPlace(x) => T::store_block(blk, &mut x[row]),
+        }
+        off += n;
+    }
+    total as f32
 }
