@@ -289,7 +289,6 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             }
             let wy = spec.weight.map_or(R::one(), |w| R::from_f32(w[t]));
             let lp_t = (s.xt - s.max) - lse_rel;
-            coef[q].others = stored_lse && lp_t > -R::from_f32(core::f32::consts::LN_2);
             let (loss, a, c, kk) = if focal {
                 let om = -lp_t.expm1(); // 1 - p_t
                 let md = om.powf(gamma);
@@ -336,6 +335,13 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
                 p[p0 + q] = pos_loss;
             }
             coef[q].a = a;
+            if stored_lse && lp_t > -R::from_f32(core::f32::consts::LN_2) {
+                // `Coef::others` where the stored lse's rounding, about `|a| (|lse| + 1) eps`
+                // in `a expm1(lp_t)`, would pass 1e-7 plus 2e-6 of the slot `a (1 - p_t)`.
+                let err = a.abs() * (s.max.abs() + R::one()) * R::from_f32(f32::EPSILON);
+                let slot = a.abs() * -lp_t.expm1();
+                coef[q].others = err > R::from_f32(1e-7) + R::from_f32(2e-6) * slot;
+            }
             coef[q].c = c;
             coef[q].k = kk;
         }

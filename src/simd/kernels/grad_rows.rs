@@ -3,7 +3,6 @@
 //! log-softmax, one vector at a time, streamed past [`LARGE_BYTES`].
 
 use super::convert::{CONVERT_BLOCK, StackBlock};
-use super::dst::dst_input;
 use super::lanes::{cap_v, grad_p_v};
 use crate::Element;
 use crate::engine::{Coef, GradDst};
@@ -261,9 +260,10 @@ pub(crate) fn target_slot<W: Vector>(
 }
 
 /// The gradient row of a [`Coef::others`] position but its target slot, `len` values from
-/// `start` through a stack block (in cache: the streaming of [`map_row`] is for the many
-/// rows, this for the confident ones of a backward); returns `Σ_{j != t} p_j`. Each block's
-/// sum enters an f64 total, so no lane adds more than `CONVERT_BLOCK / LANES` terms.
+/// `start`, a block of [`CONVERT_BLOCK`] at a time rewritten in place (a separate buffer
+/// takes the logits first; in cache: the streaming of [`map_row`] is for the many rows,
+/// this for the confident ones of a backward); returns `Σ_{j != t} p_j`. Each block's sum
+/// enters an f64 total, so that no lane adds more than `CONVERT_BLOCK / LANES` terms.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn grad_row_others<W: Vector, T: Element>(
     dst: &mut GradDst<'_, T, f32>,
@@ -273,46 +273,77 @@ pub(crate) fn grad_row_others<W: Vector, T: Element>(
     cap: Option<f32>,
     w: Option<&[f32]>,
 ) -> f32 {
-    let (m, lse, a, c) = (W::splat(k.max), W::splat(k.lse_rel), W::splat(k.a), W::splat(k.c));
-    let l = W::LANES;
     let mut total = 0.0f64;
     let mut buf = StackBlock::new();
     let buf = &mut buf.0;
     let mut off = 0;
     while off < len {
-        let n = CONVERT_BLOCK.min(len - off);
-        let (row, blk) = (start + off..start + off + n, &mut buf[..n]);
-        T::load_block(&dst_input(dst)[row.clone()], blk);
-        let mut sum = W::splat(0.0);
-        let mut i = 0;
-        while i < n {
-            let j = off + i;
-            let cw = match w {
-                Some(w) if k.c != 0.0 => c * W::load_or(&w[j..], 0.0),
-                _ => c,
-            };
-            let (g, mut p) = grad_p_v(W::load_or(&blk[i..], 0.0), m, lse, a, cw, cap);
-            if i + l > n || k.t.wrapping_sub(j) < l {
-                // The padding past the row's end and the target, out of the sum.
-                let mut ps = [0.0f32; 16];
-                p.to_lanes(&mut ps);
-                for (q, v) in ps.iter_mut().enumerate().take(l) {
-                    if i + q >= n || j + q == k.t {
-                        *v = 0.0;
-                    }
-                }
-                p = W::load_or(&ps[..l], 0.0);
+        let row = start + off..start + off + CONVERT_BLOCK.min(len - off);
+        let sum = match dst {
+            GradDst::Buffer { x, grad } => {
+                T::load_block(&x[row.clone()], &mut grad[row.clone()]);
+                sweep_others::<W>(&mut grad[row], off, k, cap, w)
             }
-            sum = sum + p;
-            g.store(&mut blk[i..]);
-            i += l;
-        }
-        total += f64::from(sum.reduce_add());
-        match dst {
-            GradDst::Buffer { grad, .. } => grad[row].copy_from_slice(blk),
-            GradDst::InPlace(x) => T::store_block(blk, &mut x[row]),
-        }
-        off += n;
+            GradDst::InPlace(x) => match T::as_f32_mut(&mut x[row.clone()]) {
+                Some(v) => sweep_others::<W>(v, off, k, cap, w),
+                None => {
+                    let blk = &mut buf[..row.len()];
+                    T::load_block(&x[row.clone()], blk);
+                    let sum = sweep_others::<W>(blk, off, k, cap, w);
+                    T::store_block(blk, &mut x[row]);
+                    sum
+                }
+            },
+        };
+        total += f64::from(sum);
+        off += CONVERT_BLOCK;
     }
     total as f32
+}
+
+/// [`grad_row_others`] over one block `v` (logits in, gradients out) at class `off`: the
+/// block's `Σ p_j` without the target's.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn sweep_others<W: Vector>(
+    v: &mut [f32],
+    off: usize,
+    k: &Coef<f32>,
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+) -> f32 {
+    let (m, lse, a, c) = (W::splat(k.max), W::splat(k.lse_rel), W::splat(k.a), W::splat(k.c));
+    let l = W::LANES;
+    let n = v.len();
+    // The first `valid` lanes of `p`, without the target's.
+    let part = always!(|p: W, j: usize, valid: usize| {
+        let mut ps = [0.0f32; 16];
+        p.to_lanes(&mut ps);
+        for (q, e) in ps.iter_mut().enumerate() {
+            if q >= valid || j + q == k.t {
+                *e = 0.0;
+            }
+        }
+        W::load_or(&ps[..l], 0.0)
+    });
+    // Class weights only with smoothing (as in `map_row`'s closures).
+    let ws = w.filter(|_| k.c != 0.0);
+    let cw = always!(|j: usize| match ws {
+        Some(w) => c * W::load_or(&w[j..], 0.0),
+        None => c,
+    });
+    let mut sum = W::splat(0.0);
+    let (vv, vt) = W::split_mut(v);
+    for (i, e) in vv.iter_mut().enumerate() {
+        let j = off + i * l;
+        let (g, p) = grad_p_v(W::from_arr(e), m, lse, a, cw(j), cap);
+        *e = g.to_arr();
+        sum = sum + if k.t.wrapping_sub(j) < l { part(p, j, l) } else { p };
+    }
+    if !vt.is_empty() {
+        let j = off + (n - vt.len());
+        let (g, p) = grad_p_v(W::load_or(vt, 0.0), m, lse, a, cw(j), cap);
+        g.store(vt);
+        sum = sum + part(p, j, vt.len());
+    }
+    sum.reduce_add()
 }
