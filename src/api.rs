@@ -188,7 +188,10 @@ pub fn cross_entropy_with_lse<T: Element, I: ClassIndex>(
 /// [`cross_entropy_with_lse`]: one pass over the logits, writing the gradient of the loss
 /// reduced by `opts.reduction` into `grad` (the same values as
 /// [`cross_entropy_with_grad`]). `p_j = exp(x_j - lse)` then carries a relative error of
-/// about `|lse| eps` more than the fused path, where `x - max` is exact.
+/// about `|lse| eps` more than the fused path, where `x - max` is exact; where `p_t > 1/2`
+/// and that error would show in the target slot (above `1e-7` plus `2e-6` of it), the slot
+/// takes `1 - p_t` as `Σ_{j != t} p_j`, summed as the row is written, so that the error
+/// stays relative to the slot's own size as `p_t -> 1`.
 ///
 /// # Errors
 ///

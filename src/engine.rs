@@ -38,6 +38,11 @@ pub(crate) struct Want {
 /// `chain_j * (a*p_j - c*w_j - [j == t]*k)`, the target slot evaluated as
 /// `a*expm1(lp_t) + (a - k) - c*w_t` so that `p_t -> 1` loses nothing. `xt` is the
 /// (soft-capped) target logit, so a kernel can fix the target slot after overwriting it.
+/// With `others`, `expm1(lp_t)` is `-Σ_{j != t} p_j`, summed as the row is written: a
+/// backward from stored f32 log-sum-exps sets it where `p_t > 1/2` and the lse's rounding
+/// (`|lse| eps / 2` in `lp_t`, all of `1 - p_t`'s digits as `p_t -> 1`) would show in the
+/// slot above `1e-7 + 2e-6 |a (1 - p_t)|` (the driver's test; a mean over many positions,
+/// with its small `a`, rarely passes it).
 #[derive(Copy, Clone, Debug, Default)]
 pub(crate) struct Coef<R> {
     pub max: R,
@@ -47,6 +52,7 @@ pub(crate) struct Coef<R> {
     pub c: R,
     pub k: R,
     pub t: usize,
+    pub others: bool,
 }
 
 /// Soft-target statistics: `max`, `lse_rel` as in [`Stats`], `swt = Σ w_c t'_c` and

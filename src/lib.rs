@@ -84,7 +84,8 @@
 //!
 //! Inputs are loaded exactly (every f16 and bf16 value is an f32), computed and accumulated
 //! in f32, and returned as f32. Long reductions over positions use compensated sums; the
-//! per-row sums use several vector accumulators. Against the scalar path run in f64 (the
+//! per-row sums use several vector accumulators (the scalar path's, in [`scalar`], are
+//! pairwise: in f32 it too meets the golden tolerance below at any `C`). Against the scalar path run in f64 (the
 //! oracle), with `eps = 2^-23`, `M` the largest finite `|x|` of a row (of its capped logits
 //! when soft-capped, where an infinite logit caps to a finite `±s`) and `C` its length,
 //! `u = 4 eps (M + ln C + 1)`, the SIMD path is held by `tests/equivalence/` to:

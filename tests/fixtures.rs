@@ -2,8 +2,10 @@
 //! inputs), through the public (fast) path, the scalar path in f32 and the scalar path in
 //! f64: loss and gradient, within the tolerances of `tests/fixtures/README.md`.
 //!
-//! The directory is `tests/fixtures` unless `XENT_FIXTURES` names another one with files in
-//! the same format. A missing family file, an unknown family or an unknown field fails.
+//! The directory is `tests/fixtures`, which must hold every family's file, unless
+//! `XENT_FIXTURES` names another one holding any of them, in the same format. Every `*.json`
+//! there must be a known family's, and every field a known one. Each family's line counts
+//! its cases passed and failed on a level; every element out of tolerance is listed.
 
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -386,115 +388,156 @@ fn close(got: f64, want: f64, rel: f64) -> bool {
     (got - want).abs() <= 1e-6 + rel * want.abs()
 }
 
-fn check(what: &str, name: &str, got: &[f64], want: &[f64], rel: f64) -> Result<(), String> {
+/// Every element of `got` that is not [`close`] to `want`, one message each.
+fn check(what: &str, name: &str, got: &[f64], want: &[f64], rel: f64) -> Vec<String> {
     if got.len() != want.len() {
-        return Err(format!("{name}: {what} has {} values, expected {}", got.len(), want.len()));
+        return vec![format!("{name}: {what} has {} values, expected {}", got.len(), want.len())];
     }
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        if !close(g, w, rel) {
-            return Err(format!("{name}: {what}[{i}] = {g:e}, expected {w:e}"));
-        }
-    }
-    Ok(())
+    let bad = got.iter().zip(want).enumerate().filter(|&(_, (&g, &w))| !close(g, w, rel));
+    bad.map(|(i, (g, w))| format!("{name}: {what}[{i}] = {g:e}, expected {w:e}")).collect()
 }
 
 #[path = "support/isa.rs"]
 mod isa;
 
-fn fixtures_dir() -> PathBuf {
-    std::env::var_os("XENT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+/// The fixture directory and whether it must hold every family: `XENT_FIXTURES` (any subset
+/// of the families), else the repository's `tests/fixtures` (all of them).
+fn fixtures_dir() -> (PathBuf, bool) {
+    match std::env::var_os("XENT_FIXTURES") {
+        Some(d) => (PathBuf::from(d), false),
+        None => (PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"), true),
+    }
+}
+
+/// The family files of `dir` by family name: every `*.json` there must be one of
+/// [`FAMILIES`], and with `all` every family must be there. Problems go to `failures`.
+fn family_files(
+    dir: &std::path::Path,
+    all: bool,
+    failures: &mut Vec<String>,
+) -> Vec<(&'static str, PathBuf)> {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut found = Vec::new();
+    for e in entries {
+        let path = e.unwrap().path();
+        if path.extension().and_then(|x| x.to_str()) != Some("json") {
+            continue;
+        }
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        match FAMILIES.iter().find(|&&f| f == stem) {
+            Some(&f) => found.push((f, path)),
+            None => failures.push(format!("{}: unknown family {stem:?}", path.display())),
+        }
+    }
+    found.sort_by_key(|(f, _)| FAMILIES.iter().position(|g| g == f));
+    if all {
+        for f in FAMILIES.iter().filter(|f| !found.iter().any(|(g, _)| g == *f)) {
+            failures.push(format!("{}: missing family file {f}.json", dir.display()));
+        }
+    }
+    found
 }
 
 fn main() {
-    let dir = fixtures_dir();
+    let (dir, all) = fixtures_dir();
     let mut failures = Vec::new();
-    let mut counted = Vec::new();
+    let files = family_files(&dir, all, &mut failures);
+    let bad_files = failures.len();
+    let (mut passed, mut failed) = (0, 0);
     // Every instruction set this CPU and build can run, in turn (the scalar paths again
     // each time: they are cheap).
     for level in isa::levels() {
         assert_eq!(xent::set_max_isa(level), level);
-        run_families(&dir, level, &mut failures, &mut counted);
+        for (family, path) in &files {
+            let (p, f) = run_family(family, path, level, &mut failures);
+            println!("fixtures {family} on {level}: {p} passed, {f} failed");
+            (passed, failed) = (passed + p, failed + f);
+        }
     }
-    let total: usize = counted.iter().sum();
     if !failures.is_empty() {
         eprintln!("{}", failures.join("\n"));
-        println!("fixtures: {} passed, {} failed", total - failures.len(), failures.len());
+    }
+    let (levels, dir) = (isa::levels(), dir.display());
+    println!(
+        "fixtures: {passed} cases passed, {failed} failed, {bad_files} bad files on {levels:?} from {dir}"
+    );
+    if !failures.is_empty() {
         std::process::exit(1);
     }
-    println!("fixtures: {total} passed on {:?}, 0 failed", isa::levels());
 }
 
-/// Every case of every family on the active instruction set `level`.
-fn run_families(
-    dir: &std::path::Path,
+/// Every case of `family` (its file at `path`) on the active instruction set `level`:
+/// the counts of cases passed and failed, every failing element listed in `failures`.
+fn run_family(
+    family: &str,
+    path: &std::path::Path,
     level: xent::Isa,
     failures: &mut Vec<String>,
-    counted: &mut Vec<usize>,
-) {
-    for family in FAMILIES {
-        let path = dir.join(format!("{family}.json"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let doc: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(doc["family"].as_str(), Some(family), "{}: family field", path.display());
-        let cases = doc["cases"].as_array().unwrap();
-        assert!(!cases.is_empty(), "{family}: no cases");
-        for case in cases {
-            let c = case.as_object().unwrap();
-            let name = format!("{family}/{}", c["name"].as_str().unwrap());
-            for k in c.keys() {
-                assert!(KNOWN_FIELDS.contains(&k.as_str()), "{name}: unknown field {k:?}");
-            }
-            let want_loss = match &c["expected"] {
-                Value::Array(_) => nums(&c["expected"]),
-                v => vec![num(v)],
-            };
-            let want_grad = nums(&c["expected_grad"]);
-            let dtype = c["dtype"].as_str().unwrap();
-            // Gradients stored over f16/bf16 logits carry one rounding to that type.
-            let store_rel = match dtype {
-                "f16" => 1e-3,
-                "bf16" => 8e-3,
-                _ => 0.0,
-            };
-            for path in [Path::Fast, Path::FastInPlace, Path::Backward, Path::Scalar32, Path::Scalar64] {
-                let got = match dtype {
-                    "f32" => eval::<f32>(family, c, path),
-                    "f16" => eval::<f16>(family, c, path),
-                    "bf16" => eval::<bf16>(family, c, path),
-                    other => panic!("{name}: unknown dtype {other}"),
-                };
-                let Some(got) = got else { continue };
-                let tag = format!("{name} [{path:?}, {level}]");
-                let rel = 2e-5;
-                let r = if path == Path::FastInPlace {
-                    check("grad", &tag, &got.grad, &want_grad, rel + store_rel)
-                } else if path == Path::Backward {
-                    // The backward forms p = exp(x - lse) from the stored f32 lse, whose
-                    // rounding adds a relative error of about |lse| eps to p (documented on
-                    // cross_entropy_backward): allow 4 eps M with M the largest finite |x|.
-                    let m = nums(&c["input"])
-                        .iter()
-                        .filter(|v| v.is_finite())
-                        .fold(0.0f64, |a, v| a.max(v.abs()));
-                    let extra = 4.0 * f64::from(f32::EPSILON) * m;
-                    let loss_ok = if got.loss.is_empty() {
-                        Ok(())
-                    } else {
-                        check("loss", &tag, &got.loss, &want_loss, rel)
-                    };
-                    loss_ok.and_then(|()| check("grad", &tag, &got.grad, &want_grad, rel + extra))
-                } else {
-                    check("loss", &tag, &got.loss, &want_loss, rel)
-                        .and_then(|()| check("grad", &tag, &got.grad, &want_grad, rel))
-                };
-                if let Err(e) = r {
-                    failures.push(e);
-                }
-            }
+) -> (usize, usize) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["family"].as_str(), Some(family), "{}: family field", path.display());
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(!cases.is_empty(), "{family}: no cases");
+    let (mut passed, mut failed) = (0, 0);
+    for case in cases {
+        let c = case.as_object().unwrap();
+        let name = format!("{family}/{}", c["name"].as_str().unwrap());
+        for k in c.keys() {
+            assert!(KNOWN_FIELDS.contains(&k.as_str()), "{name}: unknown field {k:?}");
         }
-        counted.push(cases.len());
-        println!("fixtures {family} on {level}: {} cases run", cases.len());
+        let errors = run_case(family, &name, c, level);
+        if errors.is_empty() {
+            passed += 1;
+        } else {
+            failed += 1;
+            failures.extend(errors);
+        }
     }
+    (passed, failed)
+}
+
+/// One case on every path: the elements out of tolerance.
+fn run_case(family: &str, name: &str, c: &Map<String, Value>, level: xent::Isa) -> Vec<String> {
+    let want_loss = match &c["expected"] {
+        Value::Array(_) => nums(&c["expected"]),
+        v => vec![num(v)],
+    };
+    let want_grad = nums(&c["expected_grad"]);
+    let dtype = c["dtype"].as_str().unwrap();
+    // Gradients stored over f16/bf16 logits carry one rounding to that type.
+    let store_rel = match dtype {
+        "f16" => 1e-3,
+        "bf16" => 8e-3,
+        _ => 0.0,
+    };
+    let mut errors = Vec::new();
+    for path in [Path::Fast, Path::FastInPlace, Path::Backward, Path::Scalar32, Path::Scalar64] {
+        let got = match dtype {
+            "f32" => eval::<f32>(family, c, path),
+            "f16" => eval::<f16>(family, c, path),
+            "bf16" => eval::<bf16>(family, c, path),
+            other => panic!("{name}: unknown dtype {other}"),
+        };
+        let Some(got) = got else { continue };
+        let tag = format!("{name} [{path:?}, {level}]");
+        let rel = 2e-5;
+        if path == Path::FastInPlace {
+            errors.extend(check("grad", &tag, &got.grad, &want_grad, rel + store_rel));
+            continue;
+        }
+        if !got.loss.is_empty() || path != Path::Backward {
+            errors.extend(check("loss", &tag, &got.loss, &want_loss, rel));
+        }
+        let mut grad_rel = rel;
+        if path == Path::Backward {
+            // The backward forms p = exp(x - lse) from the stored f32 lse, whose rounding
+            // adds a relative error of about |lse| eps to p (documented on
+            // cross_entropy_backward): allow 4 eps M with M the largest finite |x|.
+            let m = nums(&c["input"]).iter().filter(|v| v.is_finite()).fold(0.0f64, |a, v| a.max(v.abs()));
+            grad_rel += 4.0 * f64::from(f32::EPSILON) * m;
+        }
+        errors.extend(check("grad", &tag, &got.grad, &want_grad, grad_rel));
+    }
+    errors
 }

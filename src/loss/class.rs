@@ -209,6 +209,8 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
         Reduction::Sum => (R::one(), R::one()),
     };
     let mut z_acc = Acc::new();
+    // A backward from stored log-sum-exps: see `Coef::others`.
+    let stored_lse = matches!(lse_io, LseIo::In(_));
     let mut tgt = [NO_TARGET; TILE];
     let mut st = [Stats::<R>::default(); TILE];
     let mut coef = [Coef::<R>::default(); TILE];
@@ -277,7 +279,8 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
             let s = st[q];
             let t = tgt[q];
             let lse_rel = s.lse_rel;
-            coef[q] = Coef { max: s.max, xt: s.xt, lse_rel, a: R::zero(), c: R::zero(), k: R::zero(), t };
+            let zero = R::zero();
+            coef[q] = Coef { max: s.max, xt: s.xt, lse_rel, a: zero, c: zero, k: zero, t, others: false };
             if t == NO_TARGET {
                 if let Some(p) = per.as_deref_mut() {
                     p[p0 + q] = R::zero();
@@ -332,6 +335,13 @@ pub(crate) fn run<E: Engine<R>, R: Real, T: Element, I: ClassIndex>(
                 p[p0 + q] = pos_loss;
             }
             coef[q].a = a;
+            if stored_lse && lp_t > -R::from_f32(core::f32::consts::LN_2) {
+                // `Coef::others` where the stored lse's rounding, about `|a| (|lse| + 1) eps`
+                // in `a expm1(lp_t)`, would pass 1e-7 plus 2e-6 of the slot `a (1 - p_t)`.
+                let err = a.abs() * (s.max.abs() + R::one()) * R::from_f32(f32::EPSILON);
+                let slot = a.abs() * -lp_t.expm1();
+                coef[q].others = err > R::from_f32(1e-7) + R::from_f32(2e-6) * slot;
+            }
             coef[q].c = c;
             coef[q].k = kk;
         }

@@ -2,8 +2,10 @@
 //! twin by twin with `simd/` (same names, same contracts; see `engine.rs`).
 //!
 //! They favour clarity and accuracy over speed: two passes where that is more accurate
-//! (max, then the sums relative to it), `libm` for every transcendental function.
+//! (max, then the sums relative to it), sums over a row pairwise, `libm` for every
+//! transcendental function.
 
+use super::sum::pairwise;
 use crate::element::real;
 use crate::engine::{Binary, ClassStats, Coef, Engine, GradDst, SoftCoef, SoftStats, Stats, Want};
 use crate::error::bce_domain;
@@ -85,18 +87,15 @@ impl<R: Real> ClassStats<R> for Scalar {
             let m = row_max(x, base, stride, n, cap);
             let t = tgt[q];
             let xt = if t < n { capped(real::<R, T>(x[base + t * stride]), cap) } else { R::zero() };
-            let rank = want.rank && t < n;
-            let (mut s, mut sx, mut above) = (R::zero(), R::zero(), 0);
-            for c in 0..n {
+            let [s, sx] = pairwise(0, n, &|c| {
                 let v = capped(real::<R, T>(x[base + c * stride]), cap);
-                s = s + (v - m).exp();
-                if want.sx {
-                    sx = sx + weight::<R>(w, c) * (v - m);
-                }
-                if rank && v > xt {
-                    above += 1;
-                }
-            }
+                [(v - m).exp(), if want.sx { weight::<R>(w, c) * (v - m) } else { R::zero() }]
+            });
+            let above = if want.rank && t < n {
+                (0..n).filter(|&c| capped(real::<R, T>(x[base + c * stride]), cap) > xt).count()
+            } else {
+                0
+            };
             *st = Stats { max: m, lse_rel: s.ln(), xt, sx, above };
         }
     }
@@ -114,6 +113,11 @@ impl<R: Real> Engine<R> for Scalar {
         let n = lay.classes();
         for (q, k) in coef.iter().enumerate() {
             let (base, stride) = lay.row(p0 + q);
+            let lp =
+                |c: usize| (capped(real::<R, T>(dst.input()[base + c * stride]), cap) - k.max) - k.lse_rel;
+            // `1 - p_t` from the other classes (`Coef::others`), before the row is written.
+            let others = (k.others && k.t < n)
+                .then(|| pairwise(0, n, &|c| [if c == k.t { R::zero() } else { lp(c).exp() }])[0]);
             for c in 0..n {
                 let i = base + c * stride;
                 let raw = real::<R, T>(dst.input()[i]);
@@ -122,7 +126,11 @@ impl<R: Real> Engine<R> for Scalar {
                 // w_c enters only through smoothing (k.c != 0): PyTorch's gradient never
                 // reads another class's weight otherwise (a NaN there stays harmless).
                 let cw = if k.c == R::zero() { R::zero() } else { k.c * weight::<R>(w, c) };
-                let mut g = if c == k.t { k.a * lp.expm1() + (k.a - k.k) - cw } else { k.a * lp.exp() - cw };
+                let mut g = if c == k.t {
+                    k.a * others.map_or_else(|| lp.expm1(), |s| -s) + (k.a - k.k) - cw
+                } else {
+                    k.a * lp.exp() - cw
+                };
                 if let Some(s) = cap {
                     g = g * sech2(raw / s);
                 }
@@ -148,16 +156,13 @@ impl<R: Real> Engine<R> for Scalar {
         for (q, st) in out.iter_mut().enumerate() {
             let (base, stride) = lay.row(p0 + q);
             let m = row_max(x, base, stride, n, None);
-            let (mut s, mut swt, mut swtx) = (R::zero(), R::zero(), R::zero());
-            for c in 0..n {
+            let [s, swt, swtx] = pairwise(0, n, &|c| {
                 let i = base + c * stride;
                 let v = real::<R, T>(x[i]);
                 let tc = real::<R, U>(t[i]) * (R::one() - eps) + uni;
                 let wt = weight::<R>(w, c) * tc;
-                s = s + (v - m).exp();
-                swt = swt + wt;
-                swtx = swtx + wt * (v - m);
-            }
+                [(v - m).exp(), wt, wt * (v - m)]
+            });
             *st = SoftStats { max: m, lse_rel: s.ln(), swt, swtx };
         }
     }
@@ -270,8 +275,11 @@ pub(crate) fn bce_logits<R: Real>(x: R, y: R, pw: Option<R>) -> (R, R) {
         None => ((R::one() - y) * x - log_sig, sig - y),
         Some(pw) => {
             let lw = R::one() + (pw - R::one()) * y;
+            // PyTorch's `(pw y + 1 - y) sigmoid(x) - pw y` without its cancellation;
+            // `+ 0 t` keeps its NaN for an infinite `t`.
             let t = pw * y;
-            ((R::one() - y) * x - lw * log_sig, (t + R::one() - y) * sig - t)
+            let d = ((R::one() - y) * sig - t * sigmoid(-x)) + t * R::zero();
+            ((R::one() - y) * x - lw * log_sig, d)
         }
     }
 }

@@ -18,6 +18,7 @@
 //! ```
 
 pub(crate) mod kernels;
+mod sum;
 
 use crate::engine::{Binary, GradDst};
 use crate::loss::primitives::Op;

@@ -23,6 +23,9 @@ fn every_isa_level() {
 }
 mod check_bounds;
 mod fixed;
+mod precision;
+#[rustfmt::skip]
+mod precision_cases;
 
 use check::{Case, TARGETS};
 

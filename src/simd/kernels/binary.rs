@@ -90,18 +90,25 @@ pub(crate) fn binary_vec<W: Vector, const WITH_GRAD: bool>(
             // loss's `8 eps (1 + |x| + |loss|)`.
             let e = (-xv.abs()).exp_le0_fast();
             let log_sig = W::min_nan_b(zero, xv) - e.log1p_unit();
+            // sigmoid(x) and sigmoid(-x).
             let sig = always!(|_: ()| {
                 let r = one / (one + e);
-                W::select(xv.ge(zero), r, e * r)
+                let pos = xv.ge(zero);
+                (W::select(pos, r, e * r), W::select(pos, e * r, r))
             });
             match pwv {
-                None => ((one - yv) * xv - log_sig, if WITH_GRAD { sig(()) - yv } else { zero }),
+                None => ((one - yv) * xv - log_sig, if WITH_GRAD { sig(()).0 - yv } else { zero }),
                 Some(pwv) => {
                     let lw = (pwv - one).mul_add(yv, one);
                     let l = (one - yv) * xv - lw * log_sig;
-                    // PyTorch's order, (pw y + 1 - y) sigmoid(x) - pw y: NaN for an infinite y.
+                    // PyTorch's (pw y + 1 - y) sigmoid(x) - pw y as (1 - y) sigmoid(x) -
+                    // pw y sigmoid(-x): no cancellation; `+ 0 t` keeps its NaN for an infinite t.
                     let t = pwv * yv;
-                    (l, if WITH_GRAD { (t + one - yv) * sig(()) - t } else { zero })
+                    let d = always!(|_: ()| {
+                        let (s, sm) = sig(());
+                        t.mul_add(zero, (one - yv).mul_add(s, -(t * sm)))
+                    });
+                    (l, if WITH_GRAD { d(()) } else { zero })
                 }
             }
         }

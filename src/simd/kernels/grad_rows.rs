@@ -1,9 +1,9 @@
 //! Rows written from their statistics: the gradient (`a p - c w`, the target slot fixed
-//! through `expm1`), softmax and log-softmax, one vector at a time, streamed past
-//! [`LARGE_BYTES`].
+//! through `expm1`, or from the other classes' sum for [`Coef::others`] rows), softmax and
+//! log-softmax, one vector at a time, streamed past [`LARGE_BYTES`].
 
 use super::convert::{CONVERT_BLOCK, StackBlock, narrow, widen};
-use super::lanes::cap_v;
+use super::lanes::{cap_v, grad_p_v};
 use crate::Element;
 use crate::engine::{Coef, GradDst};
 use crate::simd::vector::{Vector, always, outline};
@@ -230,7 +230,14 @@ fn map_row_large_in<W: Vector, T: Element>(
 /// `raw` is the target's logit before capping: the chain factor `1 - tanh(x / s)^2` comes
 /// from it as in the vector pass (not from `x' / s`, which loses the digits a subnormal `x'`
 /// lacks, nor as `1 - th * th`, which cancels to 0 where `th` rounds to 1).
-pub(crate) fn target_slot<W: Vector>(k: &Coef<f32>, raw: f32, cap: Option<f32>, w: Option<&[f32]>) -> f32 {
+/// `others` is `Σ_{j != t} p_j` for a [`Coef::others`] row.
+pub(crate) fn target_slot<W: Vector>(
+    k: &Coef<f32>,
+    raw: f32,
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+    others: Option<f32>,
+) -> f32 {
     let lp = (k.xt - k.max) - k.lse_rel;
     let cw = if k.c == 0.0 {
         0.0
@@ -241,7 +248,7 @@ pub(crate) fn target_slot<W: Vector>(k: &Coef<f32>, raw: f32, cap: Option<f32>, 
             |w| w[k.t],
         )
     };
-    let g = k.a * libm::expm1f(lp) + (k.a - k.k) - cw;
+    let g = k.a * others.map_or_else(|| libm::expm1f(lp), |s| -s) + (k.a - k.k) - cw;
     match cap {
         Some(s) => {
             let mut d = [0.0f32; 16];
@@ -250,4 +257,93 @@ pub(crate) fn target_slot<W: Vector>(k: &Coef<f32>, raw: f32, cap: Option<f32>, 
         }
         None => g,
     }
+}
+
+/// The gradient row of a [`Coef::others`] position but its target slot, `len` values from
+/// `start`, a block of [`CONVERT_BLOCK`] at a time rewritten in place (a separate buffer
+/// takes the logits first; in cache: the streaming of [`map_row`] is for the many rows,
+/// this for the confident ones of a backward); returns `Σ_{j != t} p_j`. Each block's sum
+/// enters an f64 total, so that no lane adds more than `CONVERT_BLOCK / LANES` terms.
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn grad_row_others<W: Vector, T: Element>(
+    dst: &mut GradDst<'_, T, f32>,
+    start: usize,
+    len: usize,
+    k: &Coef<f32>,
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+) -> f32 {
+    let mut total = 0.0f64;
+    let mut buf = StackBlock::new();
+    let buf = &mut buf.0;
+    let mut off = 0;
+    while off < len {
+        let row = start + off..start + off + CONVERT_BLOCK.min(len - off);
+        let sum = match dst {
+            GradDst::Buffer { x, grad } => {
+                widen::<W, T>(&x[row.clone()], &mut grad[row.clone()]);
+                sweep_others::<W>(&mut grad[row], off, k, cap, w)
+            }
+            GradDst::InPlace(x) => match T::as_f32_mut(&mut x[row.clone()]) {
+                Some(v) => sweep_others::<W>(v, off, k, cap, w),
+                None => {
+                    let blk = &mut buf[..row.len()];
+                    widen::<W, T>(&x[row.clone()], blk);
+                    let sum = sweep_others::<W>(blk, off, k, cap, w);
+                    narrow::<W, T>(blk, &mut x[row]);
+                    sum
+                }
+            },
+        };
+        total += f64::from(sum);
+        off += CONVERT_BLOCK;
+    }
+    total as f32
+}
+
+/// [`grad_row_others`] over one block `v` (logits in, gradients out) at class `off`: the
+/// block's `Σ p_j` without the target's.
+#[cfg_attr(not(xent_opt0), inline(always))]
+fn sweep_others<W: Vector>(
+    v: &mut [f32],
+    off: usize,
+    k: &Coef<f32>,
+    cap: Option<f32>,
+    w: Option<&[f32]>,
+) -> f32 {
+    let (m, lse, a, c) = (W::splat(k.max), W::splat(k.lse_rel), W::splat(k.a), W::splat(k.c));
+    let l = W::LANES;
+    let n = v.len();
+    // The first `valid` lanes of `p`, without the target's.
+    let part = always!(|p: W, j: usize, valid: usize| {
+        let mut ps = [0.0f32; 16];
+        p.to_lanes(&mut ps);
+        for (q, e) in ps.iter_mut().enumerate() {
+            if q >= valid || j + q == k.t {
+                *e = 0.0;
+            }
+        }
+        W::load_or(&ps[..l], 0.0)
+    });
+    // Class weights only with smoothing (as in `map_row`'s closures).
+    let ws = w.filter(|_| k.c != 0.0);
+    let cw = always!(|j: usize| match ws {
+        Some(w) => c * W::load_or(&w[j..], 0.0),
+        None => c,
+    });
+    let mut sum = W::splat(0.0);
+    let (vv, vt) = W::split_mut(v);
+    for (i, e) in vv.iter_mut().enumerate() {
+        let j = off + i * l;
+        let (g, p) = grad_p_v(W::from_arr(e), m, lse, a, cw(j), cap);
+        *e = g.to_arr();
+        sum = sum + if k.t.wrapping_sub(j) < l { part(p, j, l) } else { p };
+    }
+    if !vt.is_empty() {
+        let j = off + (n - vt.len());
+        let (g, p) = grad_p_v(W::load_or(vt, 0.0), m, lse, a, cw(j), cap);
+        g.store(vt);
+        sum = sum + part(p, j, vt.len());
+    }
+    sum.reduce_add()
 }

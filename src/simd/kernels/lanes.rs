@@ -114,11 +114,21 @@ pub(crate) fn ln_nan<W: Vector>(s: W) -> W {
 /// `chain * (a*p - c*w)` for a vector of logits, `p = exp((x' - m) - lse_rel)`.
 #[cfg_attr(not(xent_opt0), inline(always))]
 pub(crate) fn grad_v<W: Vector>(x: W, m: W, lse: W, a: W, cw: W, cap: Option<f32>) -> W {
+    grad_p_v(x, m, lse, a, cw, cap).0
+}
+
+/// [`grad_v`] and the probability `p` it is made from.
+#[cfg_attr(not(xent_opt0), inline(always))]
+pub(crate) fn grad_p_v<W: Vector>(x: W, m: W, lse: W, a: W, cw: W, cap: Option<f32>) -> (W, W) {
     match cap {
-        None => a * ((x - m) - lse).exp_le0_fast() - cw,
+        None => {
+            let p = ((x - m) - lse).exp_le0_fast();
+            (a * p - cw, p)
+        }
         Some(s) => {
             let (xc, d) = cap_v(x, s);
-            (a * ((xc - m) - lse).exp_le0_fast() - cw) * d
+            let p = ((xc - m) - lse).exp_le0_fast();
+            ((a * p - cw) * d, p)
         }
     }
 }

@@ -47,7 +47,7 @@ use columns::{
 use convert::{for_blocks, load_at};
 use core::marker::PhantomData;
 use dst::{dst_input, put};
-use grad_rows::{map_row, target_slot};
+use grad_rows::{grad_row_others, map_row, target_slot};
 use lanes::{cap_s, first_lanes, grad_v};
 use rows::{LSE_BLOCK, PIPELINE_MIN_C, ln_of_sums, row_sums_blocked, rows_plain_ahead};
 use small_c::{SMALL_C, ce_sum_tiles, transpose_tile, untranspose_tile};
@@ -300,6 +300,11 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
                 let c = W::splat(k.c);
                 // Read before the row is written (in place, it is overwritten).
                 let raw = if k.t < classes { dst_input(dst)[start + k.t].to_f32() } else { 0.0 };
+                if k.others && k.t < classes {
+                    let others = grad_row_others::<W, T>(dst, start, classes, k, cap, w);
+                    put(dst, start + k.t, target_slot::<W>(k, raw, cap, w, Some(others)));
+                    continue;
+                }
                 let ahead = coef.len() * classes;
                 // Forced inline only in an entry point: there a closure out of line ran at
                 // scalar speed; on the portable backend forcing it took the static v3
@@ -327,10 +332,14 @@ impl<W: Vector> Engine<f32> for Kernels<W> {
                     _ => map_row::<W, T>(dst, start, classes, ahead, |_, x| grad_v(x, m, lse, a, c, cap)),
                 }
                 if k.t < classes {
-                    put(dst, start + k.t, target_slot::<W>(k, raw, cap, w));
+                    put(dst, start + k.t, target_slot::<W>(k, raw, cap, w, None));
                 }
             }
             return;
+        }
+        // The column kernels' class compares are exact below COLUMN_MAX_C (`Coef::others`).
+        if classes >= COLUMN_MAX_C && coef.iter().any(|k| k.others) {
+            return Scalar::class_grad(dst, lay, p0, coef, cap, w);
         }
         // The runs themselves, not `ColumnGroups`: a little faster on channel-first
         // forward+backward.
