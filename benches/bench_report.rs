@@ -8,13 +8,15 @@
 //! Prints one line per case and implementation, `case<TAB>impl<TAB>ns_per_element`, for
 //! `xent` (the public SIMD path), `scalar` (the reference path in f32) and `floor` (a
 //! 4-accumulator SIMD sum over a buffer of the same bytes, timed in the same run), each
-//! the best of several repetitions (`floor` and `xent` timed in alternation), then the
-//! ratios `xent/floor` and `scalar/xent`; last, `# pair` lines time the two cases of each
+//! the best of several repetitions (`floor` and `xent` timed in alternation; at least 9,
+//! more for short calls, up to 20 ms of them), then the ratios `xent/floor` and
+//! `scalar/xent`; last, `# pair` lines time the two cases of each
 //! two-case goal (f16 against f32, label smoothing against plain) in alternation, and the
 //! smoothing pair once more with both forwards over one input buffer, evicted from the
 //! caches before each call.
-//! `--quick` takes fewer repetitions (under a minute in all); `FILTER` keeps the cases
-//! whose name contains it; `--xent-only` times only the xent path (for a profiler);
+//! `--quick` takes fewer repetitions (under a minute in all), `--reps=N` sets the least;
+//! `FILTER` keeps the cases whose name contains it; `--xent-only` times only the xent path
+//! (for a profiler);
 //! `--isa=NAME` caps the instruction set (`portable`, `avx2`, `avx512`; see
 //! `xent::set_max_isa`), so one binary times each level the CPU has.
 //! Other `--` arguments are ignored (`cargo bench` passes `--bench`).
@@ -255,7 +257,11 @@ fn main() {
     let filter: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     // --xent-only: time the xent path alone (for profilers).
     let only = args.iter().any(|a| a == "--xent-only");
-    let reps = if quick { 3 } else { 9 };
+    // --reps=N: repetitions per case (a profiler wants many, to outweigh the inputs' setup).
+    let reps = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--reps="))
+        .map_or(if quick { 3 } else { 9 }, |n| n.parse().expect("--reps=N, a count"));
     let scalar_reps = if quick { 1 } else { 3 };
     // --isa=NAME: cap the instruction set (portable, avx2, avx512) for the whole run.
     if let Some(name) = args.iter().find_map(|a| a.strip_prefix("--isa=")) {
@@ -277,6 +283,12 @@ fn main() {
             println!("{}\txent\t{xent:.3}", case.name);
             continue;
         }
+        // A short call takes more repetitions (up to 20 ms of calls): best of 9 calls of
+        // 20 us had not yet seen warm predictors and caches (the 10-class rows read 1.1x
+        // their best-of-200 time).
+        let once = Instant::now();
+        (case.xent)();
+        let reps = reps.max(((0.02 / once.elapsed().as_secs_f64()) as usize).min(1000));
         let floor_buf = vec![1.0f32; case.bytes / 4];
         let mut floor = || {
             black_box(read_floor(black_box(&floor_buf)));
