@@ -81,7 +81,25 @@ pub(crate) fn check_f16_rounding<W: Vector>() {
     use std::vec::Vec;
     let halfway = (0..=u16::MAX).map(|h| f32::from_bits((f16::from_bits(h).to_f32().to_bits()) + (1 << 12)));
     let spread = (0..1u32 << 20).map(|i| f32::from_bits(i.wrapping_mul(4099)));
-    let specials = [0.0, -0.0, 65504.0, 65520.0, -65520.0, 6e-8, 3e-8, f32::NAN, f32::from_bits(0xff80_0001)];
+    // Sixteen, so that whole vectors of every backend hold them all.
+    let specials = [
+        0.0,
+        -0.0,
+        65504.0,
+        65520.0,
+        -65520.0,
+        6e-8,
+        3e-8,
+        f32::NAN,
+        f32::from_bits(0xff80_0001),
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        6.1e-5,
+        -3e-5,
+        1e-10,
+        1.0,
+        -1.0,
+    ];
     let all: Vec<f32> = halfway.chain(spread).chain(specials).collect();
     for (i, a) in W::split(&all).0.iter().enumerate() {
         let v = W::from_arr(a);
